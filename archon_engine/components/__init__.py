@@ -1,0 +1,15 @@
+"""Component types. Each module registers one; ``registry`` looks them up by name."""
+
+from archon_engine.components import (  # noqa: F401  (importing registers them)
+    critic,
+    fuser,
+    generator,
+    ranker,
+    unit_test_evaluator,
+    unit_test_generator,
+    verifier,
+)
+from archon_engine.components.base import Component, Plan
+from archon_engine.components.registry import get, register, spec_class, types
+
+__all__ = ["Component", "Plan", "get", "register", "spec_class", "types"]

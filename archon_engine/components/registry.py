@@ -1,0 +1,32 @@
+"""Component types by name. Registering a new type is one decorator on one class."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from archon_engine.config import ComponentSpec
+
+if TYPE_CHECKING:
+    from archon_engine.components.base import Component
+
+_COMPONENTS: dict[str, type[Component]] = {}
+
+
+def register(cls: type[Component]) -> type[Component]:
+    """Class decorator: make ``cls`` available under ``cls.type`` in architectures."""
+    _COMPONENTS[cls.type] = cls
+    return cls
+
+
+def get(type_name: str) -> type[Component] | None:
+    return _COMPONENTS.get(type_name)
+
+
+def spec_class(type_name: str) -> type[ComponentSpec]:
+    """The spec model for a type; unknown types get the generic spec (``validate`` reports them)."""
+    component = get(type_name)
+    return component.spec_class if component else ComponentSpec
+
+
+def types() -> list[str]:
+    return list(_COMPONENTS)

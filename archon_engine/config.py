@@ -1,0 +1,152 @@
+"""Architectures as data: pydantic models for components, layers and whole architectures.
+
+An architecture is a list of layers; a layer is a list of component specs. Each spec has a
+``type`` naming a registered component (see ``archon_engine.components``) and typed settings.
+Fields this engine does not know are kept (and exported again) but reported by ``validate``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
+
+DEFAULT_MODEL = "local/smollm2-135m"
+
+
+class ConfigError(ValueError):
+    """A configuration that cannot be read; the message names the source and the problem."""
+
+
+class ComponentSpec(BaseModel):
+    """Settings of one component. Subclasses (one per component type) may add fields."""
+
+    model_config = ConfigDict(extra="allow", validate_assignment=True)
+
+    type: str
+    model: str = DEFAULT_MODEL
+    temperature: float = Field(0.7, ge=0.0, le=2.0)
+    max_tokens: int = Field(2048, ge=1)
+    samples: int = 1
+    top_k: int | None = None
+    first_k: int | None = None
+    seed: int | None = None
+    length_control: bool = False
+    use_critiques: bool = False
+    unit_test_cap: int | None = None
+    system_prompt: str | None = None
+    api_base: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _archon_misspelling(cls, data: Any) -> Any:
+        """Archon spells length_control 'length_contorl' in places: honour it (validate warns)."""
+        if isinstance(data, dict) and "length_contorl" in data and "length_control" not in data:
+            data = {**data, "length_control": data["length_contorl"]}
+        return data
+
+    @property
+    def unknown_fields(self) -> list[str]:
+        return sorted(self.model_extra or {})
+
+    def settings(self) -> dict[str, Any]:
+        """The fields a user set, in a stable order (for display and export)."""
+        return self.model_dump(exclude_defaults=True)
+
+
+def _spec_from(data: Any, where: str) -> ComponentSpec:
+    from archon_engine.components import registry
+
+    if isinstance(data, ComponentSpec):
+        return data
+    if not isinstance(data, dict):
+        raise ValueError(f"{where}: a component must be an object with a 'type', got {type(data).__name__}")
+    if "type" not in data:
+        raise ValueError(f"{where}: a component has no 'type'")
+    try:
+        return registry.spec_class(str(data["type"])).model_validate(data)
+    except ValidationError as exc:
+        raise ValueError(describe_validation_error(exc, prefix=where)) from None
+
+
+class Architecture(BaseModel):
+    """A layered inference-time architecture."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = "untitled"
+    description: str = ""
+    layers: list[list[SerializeAsAny[ComponentSpec]]] = Field(default_factory=list)
+
+    @field_validator("layers", mode="before")
+    @classmethod
+    def _build_specs(cls, layers: Any) -> Any:
+        if not isinstance(layers, list):
+            return layers
+        return [
+            [_spec_from(c, f"layers[{i}][{j}]") for j, c in enumerate(layer)] if isinstance(layer, list) else layer
+            for i, layer in enumerate(layers)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Project JSON: only the settings that differ from their defaults."""
+        out: dict[str, Any] = {"name": self.name}
+        if self.description:
+            out["description"] = self.description
+        out["layers"] = [[spec.settings() | {"type": spec.type} for spec in layer] for layer in self.layers]
+        return out
+
+    def component_ids(self) -> list[str]:
+        return [component_id(i, j) for i, layer in enumerate(self.layers) for j in range(len(layer))]
+
+
+def component_id(layer: int, index: int) -> str:
+    """The stable name of a component in traces and findings: ``L<layer>.C<index>``."""
+    return f"L{layer}.C{index}"
+
+
+def _read_json(source: str | Path) -> Any:
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
+
+
+def load_config(source: str | Path | dict[str, Any]) -> Architecture:
+    """Read an architecture from a path or a dict, in this project's JSON or Archon's JSON."""
+    from archon_engine import archon_format
+
+    if not isinstance(source, dict | str | Path):
+        raise ConfigError(f"an architecture is read from a path or a dict, not a {type(source).__name__}")
+    origin = "config" if isinstance(source, dict) else str(source)
+    data = source if isinstance(source, dict) else _read_json(source)
+    if not isinstance(data, dict):
+        raise ConfigError(f"{origin}: an architecture must be a JSON object with 'layers'")
+    if archon_format.is_archon(data):
+        data = archon_format.from_archon(data, origin=origin)
+    try:
+        return Architecture.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{origin}: {describe_validation_error(exc)}") from exc
+
+
+def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
+    """Each problem naming its field by path (``layers[1][0].top_k: ...``), joined by '; '."""
+    problems = []
+    for err in exc.errors():
+        message = err["msg"].removeprefix("Value error, ")
+        if message.startswith("layers["):  # already located by a nested component
+            problems.append(message)
+            continue
+        path = prefix
+        for part in err["loc"]:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        problems.append(f"{path or 'architecture'}: {message}")
+    return "; ".join(problems)

@@ -1,0 +1,1 @@
+"""Model access: one client over litellm, the embedded local model, and a fake for tests."""

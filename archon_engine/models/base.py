@@ -1,0 +1,43 @@
+"""The contract between the engine and whatever answers a model call."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from pydantic import BaseModel, Field
+
+
+class ModelRequest(BaseModel):
+    """One chat completion to make. ``role`` and ``metadata`` say why, for the trace and fakes."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    temperature: float = 0.7
+    max_tokens: int = 512
+    seed: int | None = None
+    response_schema: dict[str, Any] | None = None  # JSON schema the reply must follow
+    api_base: str | None = None
+    role: str = "generate"
+    metadata: dict[str, Any] = Field(default_factory=dict)
+
+
+class ModelReply(BaseModel):
+    text: str
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0  # None: the provider's price is unknown
+
+
+class ModelError(Exception):
+    """A failed call. ``retryable`` errors (rate limits, 5xx, timeouts) are retried with backoff."""
+
+    def __init__(self, message: str, *, retryable: bool = False, retry_after: float | None = None):
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+
+
+class ModelBackend(Protocol):
+    """Anything that can answer a ModelRequest: litellm, or the fake model in tests."""
+
+    async def complete(self, request: ModelRequest) -> ModelReply: ...

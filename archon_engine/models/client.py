@@ -1,0 +1,156 @@
+"""The one door to every model: limits, timeouts, retries, the budget cap, and the trace."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import random
+import time
+from collections.abc import Callable
+
+from pydantic import BaseModel, Field
+
+from archon_engine.models import keys, prices
+from archon_engine.models.base import ModelBackend, ModelError, ModelRequest
+from archon_engine.trace import CallRecord, Trace
+
+
+class Limits(BaseModel):
+    """How hard the engine may push providers."""
+
+    concurrency: int = Field(8, ge=1, description="concurrent calls per provider unless overridden")
+    per_provider: dict[str, int] = Field(default_factory=dict)
+    timeout_s: float = Field(120.0, gt=0, description="per attempt")
+    max_retries: int = Field(3, ge=0, description="retries of rate limits, 5xx and timeouts")
+    backoff_s: float = Field(0.5, ge=0, description="first retry delay; doubles each retry")
+    max_backoff_s: float = Field(20.0, ge=0)
+
+
+class Budget(BaseModel):
+    """A cap per run, checked before every call. None means no cap."""
+
+    max_calls: int | None = Field(None, ge=0)
+    max_usd: float | None = Field(None, ge=0)
+
+
+class BudgetExceeded(RuntimeError):
+    """Raised before a call that would break the run's budget; the run stops there."""
+
+
+CallListener = Callable[[CallRecord], None]
+
+
+class ModelClient:
+    """Makes calls for one run and records each of them in ``trace``."""
+
+    def __init__(
+        self,
+        backend: ModelBackend | None = None,
+        *,
+        limits: Limits | None = None,
+        budget: Budget | None = None,
+        on_call: CallListener | None = None,
+    ):
+        if backend is None:
+            from archon_engine.models.litellm_backend import LitellmBackend
+
+            backend = LitellmBackend()
+        self.backend = backend
+        self.limits = limits or Limits()
+        self.budget = budget or Budget()
+        self.on_call = on_call
+        self.trace = Trace()
+        self._t0 = time.perf_counter()
+        self._ids = itertools.count(1)
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+        self._calls = 0
+        self._spent_usd = 0.0
+        self._reserved_usd = 0.0
+
+    def _now(self) -> float:
+        return time.perf_counter() - self._t0
+
+    def _semaphore(self, model: str) -> asyncio.Semaphore:
+        provider = keys.provider_of(model)
+        if provider not in self._semaphores:
+            size = self.limits.per_provider.get(provider, self.limits.concurrency)
+            self._semaphores[provider] = asyncio.Semaphore(size)
+        return self._semaphores[provider]
+
+    def _reserve(self, request: ModelRequest) -> float:
+        """Check the budget for one more call and reserve its worst-case cost."""
+        cap_calls, cap_usd = self.budget.max_calls, self.budget.max_usd
+        if cap_calls is not None and self._calls + 1 > cap_calls:
+            raise BudgetExceeded(f"budget of {cap_calls} calls per run reached")
+        bound = prices.call_cost_bound(request.model, request.messages, request.max_tokens) or 0.0
+        if cap_usd is not None and self._spent_usd + self._reserved_usd + bound > cap_usd:
+            raise BudgetExceeded(
+                f"budget of ${cap_usd:.4f} per run reached: ${self._spent_usd:.4f} spent, "
+                f"the next call to {request.model} may cost up to ${bound:.4f}"
+            )
+        self._calls += 1
+        self._reserved_usd += bound
+        return bound
+
+    async def call(self, request: ModelRequest, *, layer: int, component: str, component_type: str) -> CallRecord:
+        """Make one call (retrying transient failures). Provider errors end up in the record."""
+        bound = self._reserve(request)
+        record = CallRecord(
+            id=f"call-{next(self._ids)}",
+            layer=layer,
+            component=component,
+            component_type=component_type,
+            role=request.role,
+            model=request.model,
+            messages=request.messages,
+            params=_params(request),
+        )
+        try:
+            async with self._semaphore(request.model):
+                record.start_s = self._now()
+                await self._attempt(request, record)
+        finally:
+            record.end_s = self._now()
+            self._reserved_usd -= bound
+            self._spent_usd += record.cost_usd or 0.0
+            self.trace.calls.append(record)
+            if self.on_call is not None:
+                self.on_call(record)
+        return record
+
+    async def _attempt(self, request: ModelRequest, record: CallRecord) -> None:
+        limits = self.limits
+        for attempt in range(limits.max_retries + 1):
+            record.retries = attempt
+            try:
+                reply = await asyncio.wait_for(self.backend.complete(request), timeout=limits.timeout_s)
+            except (ModelError, TimeoutError) as exc:
+                retryable = isinstance(exc, TimeoutError) or exc.retryable
+                message = f"timed out after {limits.timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
+                record.error = keys.redact(f"{type(exc).__name__}: {message}")
+                if not retryable or attempt == limits.max_retries:
+                    return
+                delay = min(limits.max_backoff_s, limits.backoff_s * 2**attempt) * (0.5 + random.random())
+                retry_after = getattr(exc, "retry_after", None)
+                await asyncio.sleep(max(delay, retry_after or 0.0))
+                continue
+            except Exception as exc:  # a backend bug or an unmapped provider error: record, do not retry
+                record.error = keys.redact(f"{type(exc).__name__}: {exc}")
+                return
+            record.error = None
+            record.raw_response = reply.text
+            record.prompt_tokens = reply.prompt_tokens
+            record.completion_tokens = reply.completion_tokens
+            record.cost_usd = reply.cost_usd
+            return
+
+
+def _params(request: ModelRequest) -> dict:
+    params = {"temperature": request.temperature, "max_tokens": request.max_tokens}
+    if request.seed is not None:
+        params["seed"] = request.seed
+    if request.response_schema is not None:
+        params["response_schema"] = request.response_schema
+    if request.api_base:
+        params["api_base"] = request.api_base
+    return params

@@ -1,0 +1,112 @@
+"""A fake model for tests and timing experiments: scripted replies, latency, injected failures.
+
+    fake = FakeModel()                                   # sensible replies for every role
+    fake = FakeModel(replies={"rank": ['{"ranking": [2, 1]}']})   # script one role
+    fake = FakeModel(latency=0.2, fail_first=2)          # slow, and two transient failures
+    result = run(arch, "prompt", backend=fake)
+
+Without a script, each role gets a well-formed reply built from the request's metadata:
+generators answer "Answer <n> from <model>", rankers reverse the order, critics and the
+unit-test evaluator approve, verifiers say correct.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from archon_engine.models.base import ModelError, ModelReply, ModelRequest
+
+Reply = str | Exception | Callable[[ModelRequest], "str | Exception"]
+
+
+class FakeModel:
+    def __init__(
+        self,
+        replies: dict[str, Iterable[Reply]] | Callable[[ModelRequest], str | Exception] | None = None,
+        *,
+        latency: float = 0.0,
+        fail_first: int = 0,
+        cost_per_call: float = 0.0,
+    ):
+        self._script = (
+            {role: itertools.cycle(list(items)) for role, items in replies.items()} if isinstance(replies, dict) else {}
+        )
+        self._responder = replies if callable(replies) else None
+        self.latency = latency
+        self.cost_per_call = cost_per_call
+        self._failures_left = fail_first
+        self._lock = threading.Lock()
+        self._counter = itertools.count(1)
+        self.requests: list[ModelRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        with self._lock:
+            self.requests.append(request)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            fail = self._failures_left > 0
+            self._failures_left -= int(fail)
+            number = next(self._counter)
+        try:
+            if self.latency:
+                await asyncio.sleep(self.latency)
+            if fail:
+                raise ModelError("fake transient failure (injected)", retryable=True)
+            reply = self._reply_for(request, number)
+            if isinstance(reply, Exception):
+                raise reply
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in request.messages)
+        return ModelReply(
+            text=reply,
+            prompt_tokens=prompt_tokens,
+            completion_tokens=len(reply.split()),
+            cost_usd=self.cost_per_call,
+        )
+
+    def _reply_for(self, request: ModelRequest, number: int) -> str | Exception:
+        if self._responder is not None:
+            return self._responder(request)
+        scripted = self._script.get(request.role)
+        if scripted is not None:
+            reply = next(scripted)
+            return reply(request) if callable(reply) and not isinstance(reply, Exception) else reply
+        return default_reply(request, number)
+
+
+def default_reply(request: ModelRequest, number: int) -> str:
+    """A well-formed reply for every role, derived from the request's metadata."""
+    n = int(request.metadata.get("candidates", 0))
+    role = request.role
+    payload: Any
+    if role == "rank":
+        payload = {"ranking": list(range(n, 0, -1)), "reason": "fake: later candidates are better"}
+    elif role == "critique":
+        payload = {
+            "critiques": [
+                {"candidate": i, "strengths": f"clear ({i})", "weaknesses": f"brief ({i})"} for i in range(1, n + 1)
+            ]
+        }
+    elif role == "verify_verdict":
+        payload = {"verdict": "correct"}
+    elif role == "unit_tests":
+        payload = {"unit_tests": ["The answer is stated.", "The answer is consistent.", "The answer is short."]}
+    elif role == "evaluate":
+        tests = int(request.metadata.get("tests", 0))
+        payload = {"results": [{"test": i, "passed": True, "reason": "fake"} for i in range(1, tests + 1)]}
+    elif role == "verify_reasoning":
+        return "fake reasoning: the response addresses the query."
+    elif role == "fuse":
+        return f"Fused answer {number} from {request.model}"
+    else:
+        return f"Answer {number} from {request.model}"
+    return json.dumps(payload)

@@ -1,0 +1,79 @@
+"""Provider API keys: where they come from, which providers are ready, and redaction.
+
+Keys are read from the environment and a ``.env`` file in the working directory (which never
+overrides the environment). Anything that looks like a secret is redacted from every export.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from pathlib import Path
+
+# litellm provider prefix -> environment variables that make it usable (any one suffices)
+PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
+    "openai": ("OPENAI_API_KEY",),
+    "anthropic": ("ANTHROPIC_API_KEY",),
+    "together_ai": ("TOGETHERAI_API_KEY", "TOGETHER_API_KEY"),
+    "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+    "groq": ("GROQ_API_KEY",),
+    "bedrock": ("AWS_ACCESS_KEY_ID",),
+    "mistral": ("MISTRAL_API_KEY",),
+    "deepseek": ("DEEPSEEK_API_KEY",),
+    "openrouter": ("OPENROUTER_API_KEY",),
+}
+_SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|CREDENTIAL)", re.IGNORECASE)
+_MIN_SECRET_LENGTH = 6
+
+_extra_secrets: set[str] = set()
+_lock = threading.Lock()
+_dotenv_loaded = False
+
+
+def load_dotenv_once(path: str | Path = ".env") -> None:
+    """Read ``.env`` into the environment once, without overriding variables already set."""
+    global _dotenv_loaded
+    if _dotenv_loaded:
+        return
+    _dotenv_loaded = True
+    if Path(path).is_file():
+        from dotenv import load_dotenv
+
+        load_dotenv(path, override=False)
+
+
+def register_secret(value: str) -> None:
+    """Mark a value (e.g. a key typed into the app) as secret so that exports redact it."""
+    if value and len(value) >= _MIN_SECRET_LENGTH:
+        with _lock:
+            _extra_secrets.add(value)
+
+
+def secret_values() -> list[str]:
+    values = {v for name, v in os.environ.items() if _SECRET_NAME.search(name) and len(v) >= _MIN_SECRET_LENGTH}
+    with _lock:
+        values |= _extra_secrets
+    return sorted(values, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    for value in secret_values():
+        text = text.replace(value, "[REDACTED]")
+    return text
+
+
+def provider_of(model: str) -> str:
+    """The litellm provider prefix of a model name; bare names are OpenAI's."""
+    return model.split("/", 1)[0] if "/" in model else "openai"
+
+
+def provider_ready(provider: str) -> bool:
+    """True when the provider needs no key here or one of its keys is set."""
+    load_dotenv_once()
+    names = PROVIDER_KEYS.get(provider)
+    return names is None or any(os.environ.get(n) for n in names)
+
+
+def ready_providers() -> list[str]:
+    return [p for p in PROVIDER_KEYS if provider_ready(p)]

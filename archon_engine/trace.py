@@ -1,0 +1,87 @@
+"""Every model call, recorded; roll-ups per component, layer and run; JSON export without secrets."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from archon_engine.models import keys
+
+
+class CallRecord(BaseModel):
+    id: str
+    layer: int
+    component: str
+    component_type: str
+    role: str
+    model: str
+    messages: list[dict[str, Any]]
+    params: dict[str, Any] = Field(default_factory=dict)
+    raw_response: str | None = None
+    parsed: Any = None
+    parse_error: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float | None = 0.0  # None: unknown price
+    start_s: float = 0.0  # seconds since the run started
+    end_s: float = 0.0
+    retries: int = 0
+    error: str | None = None
+
+    @property
+    def latency_s(self) -> float:
+        return self.end_s - self.start_s
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.parse_error is None
+
+
+class Usage(BaseModel):
+    calls: int = 0
+    failed_calls: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    cost_known: bool = True  # False when some call's price was unknown
+    latency_s: float = 0.0  # wall time from the first call's start to the last call's end
+
+    @classmethod
+    def of(cls, calls: list[CallRecord]) -> Usage:
+        if not calls:
+            return cls()
+        return cls(
+            calls=len(calls),
+            failed_calls=sum(not c.ok for c in calls),
+            prompt_tokens=sum(c.prompt_tokens for c in calls),
+            completion_tokens=sum(c.completion_tokens for c in calls),
+            cost_usd=sum(c.cost_usd or 0.0 for c in calls),
+            cost_known=all(c.cost_usd is not None for c in calls),
+            latency_s=max(c.end_s for c in calls) - min(c.start_s for c in calls),
+        )
+
+
+class Trace(BaseModel):
+    calls: list[CallRecord] = Field(default_factory=list)
+
+    def by_layer(self) -> dict[int, Usage]:
+        return {layer: Usage.of(calls) for layer, calls in sorted(_group(self.calls, "layer").items())}
+
+    def by_component(self) -> dict[str, Usage]:
+        return {cid: Usage.of(calls) for cid, calls in _group(self.calls, "component").items()}
+
+    def total(self) -> Usage:
+        return Usage.of(self.calls)
+
+    def to_json(self, **kwargs: Any) -> str:
+        """The trace as JSON, with every known secret value redacted."""
+        return keys.redact(self.model_dump_json(**kwargs))
+
+
+def _group(calls: list[CallRecord], attr: str) -> dict[Any, list[CallRecord]]:
+    groups: dict[Any, list[CallRecord]] = defaultdict(list)
+    for call in calls:
+        groups[getattr(call, attr)].append(call)
+    return groups
