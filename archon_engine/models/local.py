@@ -35,6 +35,28 @@ def default_pool_size() -> int:
     return max(1, int(os.environ.get("ARCHON_LOCAL_POOL_SIZE", "2")))
 
 
+_load_lock = threading.Lock()
+
+
+def _quiet_llama_class() -> type:
+    """llama_cpp's Llama, without its stdout/stderr silencer.
+
+    With ``verbose=False`` llama-cpp-python points file descriptors 1 and 2 at /dev/null while a
+    model loads. Two threads doing that at once can leave them there for good, and every later
+    print of the process vanishes. Its log level already keeps llama.cpp quiet, so we drop the
+    redirect (and load one instance at a time).
+    """
+    import contextlib
+
+    import llama_cpp._internals
+    import llama_cpp.llama
+
+    for module in (llama_cpp.llama, llama_cpp._internals):
+        if hasattr(module, "suppress_stdout_stderr"):
+            module.suppress_stdout_stderr = lambda disable=False: contextlib.nullcontext()
+    return llama_cpp.llama.Llama
+
+
 class LocalModelPool:
     """``size`` llama.cpp instances, each loaded and used by its own worker thread."""
 
@@ -62,11 +84,11 @@ class LocalModelPool:
                 self._workers.append(worker)
 
     def _work(self, threads: int) -> None:
-        from llama_cpp import Llama
-
         llama, error = None, None
         try:
-            llama = Llama(model_path=str(self.path), n_ctx=CONTEXT_TOKENS, n_threads=threads, verbose=False)
+            Llama = _quiet_llama_class()
+            with _load_lock:
+                llama = Llama(model_path=str(self.path), n_ctx=CONTEXT_TOKENS, n_threads=threads, verbose=False)
             with self._lock:
                 self._loaded += 1
         except Exception as exc:  # every queued call learns why
