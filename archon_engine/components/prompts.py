@@ -48,10 +48,12 @@ LENGTH_CONTROL = "Keep your response concise: no longer than needed to answer fu
 def _numbered(candidates: Sequence[Candidate], critiques: dict[str, Critique] | None = None) -> str:
     blocks = []
     for number, candidate in enumerate(candidates, start=1):
-        block = f"[{number}]\n{candidate.text.strip()}"
+        block = f"Response {number}:\n{candidate.text.strip()}"
         critique = (critiques or {}).get(candidate.id)
         if critique is not None:
-            block += f"\nStrengths of [{number}]: {critique.strengths}\nWeaknesses of [{number}]: {critique.weaknesses}"
+            block += (
+                f"\n(Review of response {number}. Strengths: {critique.strengths} Weaknesses: {critique.weaknesses})"
+            )
         blocks.append(block)
     return "\n\n".join(blocks)
 
@@ -96,7 +98,7 @@ def fuser_messages(
     )
     user = (
         f"Query:\n{query}\n\nCandidate responses:\n\n{_numbered(candidates, critiques)}\n\n"
-        "Write the single best response to the query."
+        "Now write your own single, complete response to the query, without numbering or mentioning the responses."
     )
     if length_control:
         user += " " + LENGTH_CONTROL
@@ -112,8 +114,8 @@ def ranker_messages(
     )
     user = (
         f"Query:\n{query}\n\nCandidate responses:\n\n{_numbered(candidates, critiques)}\n\n"
-        f"Rank all {len(candidates)} candidates, best first. Reply with JSON: "
-        '{"ranking": [candidate numbers, best first, each once], "reason": "one sentence"}'
+        f"Rank all {len(candidates)} responses, best first. Reply with JSON: "
+        '{"ranking": [response numbers, best first, each once], "reason": "one sentence"}'
     )
     return [_system(system, system_prompt), {"role": "user", "content": user}]
 
@@ -125,8 +127,8 @@ def critic_messages(query: str, candidates: Sequence[Candidate], system_prompt: 
     )
     user = (
         f"Query:\n{query}\n\nCandidate responses:\n\n{_numbered(candidates)}\n\n"
-        f"Review all {len(candidates)} candidates. Reply with JSON: "
-        '{"critiques": [{"candidate": number, "strengths": "...", "weaknesses": "..."}]}'
+        f"Review all {len(candidates)} responses. Reply with JSON: "
+        '{"critiques": [{"candidate": response number, "strengths": "...", "weaknesses": "..."}]}'
     )
     return [_system(system, system_prompt), {"role": "user", "content": user}]
 

@@ -11,7 +11,7 @@ import json
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError, field_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator
 
 
 class ParseError(ValueError):
@@ -22,15 +22,20 @@ def _word(value: Any) -> Any:
     return re.sub(r"[\s\[\]().!*\"']", "", value).lower() if isinstance(value, str) else value
 
 
+def _short(chars: int, **field: Any) -> Any:
+    """A string the schema (not validation) keeps short, so a grammar-bound small model finishes its JSON."""
+    return Field(json_schema_extra={"maxLength": chars}, **field)
+
+
 class RankingReply(BaseModel):
     ranking: list[int]
-    reason: str = ""
+    reason: str = _short(300, default="")
 
 
 class CritiqueItem(BaseModel):
     candidate: int
-    strengths: str
-    weaknesses: str
+    strengths: str = _short(240)
+    weaknesses: str = _short(240)
 
 
 class CritiqueReply(BaseModel):
@@ -67,7 +72,7 @@ class TestResultItem(BaseModel):
 
     test: int
     passed: bool
-    reason: str = ""
+    reason: str = _short(200, default="")
 
     @field_validator("passed", mode="before")
     @classmethod

@@ -35,6 +35,11 @@ def default_pool_size() -> int:
     return max(1, int(os.environ.get("ARCHON_LOCAL_POOL_SIZE", "2")))
 
 
+def default_threads() -> int:
+    """llama.cpp threads per instance: all cores (a lone call, e.g. a fuser's, then runs at full speed)."""
+    return max(1, int(os.environ.get("ARCHON_LOCAL_THREADS", str(os.cpu_count() or 1))))
+
+
 _load_lock = threading.Lock()
 
 
@@ -77,9 +82,10 @@ class LocalModelPool:
         with self._lock:
             if self._workers:
                 return
-            threads = max(1, (os.cpu_count() or 1) // self.size)
             for i in range(self.size):
-                worker = threading.Thread(target=self._work, args=(threads,), name=f"local-model-{i}", daemon=True)
+                worker = threading.Thread(
+                    target=self._work, args=(default_threads(),), name=f"local-model-{i}", daemon=True
+                )
                 worker.start()
                 self._workers.append(worker)
 

@@ -1,0 +1,155 @@
+"""LitellmBackend and the engine over real HTTP: litellm against the fake OpenAI server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import socket
+
+import pytest
+
+from archon_engine import run
+from archon_engine.models.base import ModelError, ModelRequest
+from archon_engine.models.client import Limits, ModelClient
+from archon_engine.models.fake_server import FakeOpenAIServer
+from archon_engine.models.litellm_backend import LitellmBackend, import_litellm
+
+MODEL = "openai/fake-model"
+
+
+@pytest.fixture(scope="module")
+def backend() -> LitellmBackend:
+    import_litellm()  # slow (seconds): once per module
+    return LitellmBackend()
+
+
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """A dummy key, and no connection anywhere but 127.0.0.1."""
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-dummy-test-key")
+    connect = socket.socket.connect
+
+    def local_only(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and address[0] not in ("127.0.0.1", "::1"):
+            raise OSError(f"tests must not reach the network: {address}")
+        return connect(sock, address)
+
+    monkeypatch.setattr(socket.socket, "connect", local_only)
+
+
+def test_the_guard_blocks_other_hosts():
+    with pytest.raises(OSError, match="must not reach the network"):
+        asyncio.run(asyncio.open_connection("192.0.2.1", 80))  # TEST-NET-1: never routed
+
+
+def request(server: FakeOpenAIServer, text: str = "hello there", **fields) -> ModelRequest:
+    return ModelRequest(model=MODEL, messages=[{"role": "user", "content": text}], api_base=server.base_url, **fields)
+
+
+def complete(backend: LitellmBackend, req: ModelRequest):
+    return asyncio.run(backend.complete(req))
+
+
+def test_returns_text_and_token_usage(backend):
+    with FakeOpenAIServer() as server:
+        reply = complete(backend, request(server, "hello there fake", temperature=0.0, max_tokens=7))
+    assert reply.text == "Echo: hello there fake"
+    assert (reply.prompt_tokens, reply.completion_tokens) == (3, 4)
+    body = server.bodies[0]
+    assert body["model"] == "fake-model"
+    assert (body["temperature"], body["max_tokens"]) == (0.0, 7)
+
+
+def test_cost_of_an_unknown_model_is_unknown_not_zero(backend):
+    with FakeOpenAIServer() as server:
+        reply = complete(backend, request(server))
+    assert reply.cost_usd is None
+
+
+def test_429_is_retryable_with_retry_after(backend):
+    server = FakeOpenAIServer(fail_first=1, fault_kinds=["429"], retry_after=2.5)
+    with server, pytest.raises(ModelError) as caught:
+        complete(backend, request(server))
+    assert caught.value.retryable is True
+    assert caught.value.retry_after == 2.5
+    assert "429" in str(caught.value)
+    assert server.requests == 1  # litellm itself does not retry: the engine does, and records it
+
+
+@pytest.mark.parametrize("kind", ["500", "503", "malformed"])
+def test_server_errors_are_retryable(backend, kind):
+    with FakeOpenAIServer(fail_first=1, fault_kinds=[kind]) as server, pytest.raises(ModelError) as caught:
+        complete(backend, request(server))
+    assert caught.value.retryable is True
+    assert server.requests == 1
+
+
+def test_400_is_not_retryable(backend):
+    with FakeOpenAIServer(fail_first=1, fault_kinds=["400"]) as server, pytest.raises(ModelError) as caught:
+        complete(backend, request(server))
+    assert caught.value.retryable is False
+    assert "400" in str(caught.value)
+
+
+def test_client_retries_a_429_to_success_and_records_it(backend):
+    limits = Limits(max_retries=3, backoff_s=0.01)
+    with FakeOpenAIServer(fail_first=2, fault_kinds=["429"], retry_after=0.05) as server:
+        client = ModelClient(backend, limits=limits)
+        record = asyncio.run(client.call(request(server, "retry me"), layer=0, component="L0.C0", component_type="g"))
+    assert server.requests == 3
+    assert record.error is None
+    assert record.retries == 2
+    assert record.raw_response == "Echo: retry me"
+    assert record.latency_s >= 2 * 0.05  # it waited as long as Retry-After said, twice
+    assert client.trace.calls == [record]
+
+
+def test_client_gives_up_after_max_retries(backend):
+    with FakeOpenAIServer(fail_first=10, fault_kinds=["503"]) as server:
+        client = ModelClient(backend, limits=Limits(max_retries=2, backoff_s=0.01))
+        record = asyncio.run(client.call(request(server), layer=0, component="L0.C0", component_type="g"))
+    assert server.requests == 3
+    assert record.retries == 2
+    assert "503" in record.error
+
+
+def architecture(server: FakeOpenAIServer) -> dict:
+    common = {"model": MODEL, "api_base": server.base_url, "max_tokens": 64}
+    return {
+        "name": "fake-http",
+        "layers": [
+            [{"type": "generator", "samples": 3, **common}],
+            [{"type": "critic", **common}],
+            [{"type": "ranker", "top_k": 2, "use_critiques": True, **common}],
+            [{"type": "fuser", **common}],
+        ],
+    }
+
+
+def test_run_completes_through_litellm_with_traced_tokens():
+    with FakeOpenAIServer() as server:
+        result = run(architecture(server), "What is the capital of France?")
+    assert result.status == "completed", result.error
+    assert result.answer.startswith("Echo:")
+    calls = result.trace.calls
+    assert len(calls) == 6 == server.requests
+    assert {c.role for c in calls} == {"generate", "critique", "rank", "fuse"}
+    assert all(c.ok and c.prompt_tokens > 0 and c.completion_tokens > 0 for c in calls)
+    assert result.usage.prompt_tokens == sum(c.prompt_tokens for c in calls)
+    assert result.usage.completion_tokens == sum(c.completion_tokens for c in calls)
+    assert result.usage.cost_known is False  # the fake model has no price
+    assert len(result.layers[2].candidates) == 2  # the ranker's JSON was parsed and applied
+    assert {b["model"] for b in server.bodies} == {"fake-model"}
+
+
+@pytest.mark.parametrize("fault_rate", [0.0, 1.0])
+def test_api_key_never_appears_in_the_result(monkeypatch, fault_rate):
+    canary = "sk-canary-" + secrets.token_hex(16)
+    monkeypatch.setenv("OPENAI_API_KEY", canary)
+    with FakeOpenAIServer(fault_rate=fault_rate, fault_kinds=["400"]) as server:
+        result = run(architecture(server), "Tell me a secret.")
+    assert server.headers[0]["authorization"] == f"Bearer {canary}"  # the key was really used
+    assert result.status == ("completed" if fault_rate == 0 else "failed")
+    exported = result.to_json()
+    assert canary not in exported
+    assert canary[3:] not in exported
