@@ -97,7 +97,7 @@ async def arun(
                 status, error = "failed", f"layer {index} produced no candidates: " + "; ".join(result.errors)
                 break
     except* BudgetExceeded as group:
-        status, error = "budget_exceeded", str(group.exceptions[0])
+        status, error = "budget_exceeded", str(_first_leaf(group))
     answer = state.candidates[0].text if status == "completed" and state.candidates else None
     if status == "completed" and answer is None:
         status, error = "failed", "the last layer passed on no candidate"
@@ -111,6 +111,12 @@ async def arun(
         trace=client.trace,
         usage=client.trace.total(),
     )
+
+
+def _first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = error.exceptions[0]
+    return error
 
 
 async def _run_layer(index: int, specs: list, state: RunState, client: ModelClient) -> LayerResult:

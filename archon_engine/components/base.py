@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Iterable
-from typing import ClassVar, Literal, TypeVar
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel
 
@@ -102,9 +102,19 @@ class Component:
         return await self.client.call(request, layer=self.layer, component=self.id, component_type=self.type)
 
     async def call_structured(
-        self, role: str, messages: list[dict], reply_model: type[BaseModel], *, schema: dict | None = None, **metadata
-    ) -> tuple[BaseModel | None, str | None]:
-        """Ask for a structured reply; retry unparseable ones. Returns (reply, None) or (None, error)."""
+        self,
+        role: str,
+        messages: list[dict],
+        reply_model: type[BaseModel],
+        *,
+        schema: dict | None = None,
+        check: Callable[[Any], str | None] | None = None,
+        **metadata,
+    ) -> tuple[Any, str | None]:
+        """Ask for a structured reply; retry unparseable ones. Returns (reply, None) or (None, error).
+
+        ``check`` may reject a well-formed reply (returning why); that counts as a parse failure.
+        """
         error = None
         schema = schema or schema_of(reply_model)
         for _ in range(1 + PARSE_RETRIES):
@@ -113,6 +123,9 @@ class Component:
                 return None, record.error
             try:
                 reply = parse_reply(record.raw_response or "", reply_model)
+                problem = check(reply) if check else None
+                if problem:
+                    raise ParseError(problem)
             except ParseError as exc:
                 record.parse_error = error = str(exc)
                 continue

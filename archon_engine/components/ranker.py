@@ -31,25 +31,30 @@ class Ranker(Component):
         candidates = state.candidates
         critiques = state.critiques if self.spec.use_critiques else {}
         messages = prompts.ranker_messages(state.query, candidates, critiques, self.spec.system_prompt)
+        keep = self.keep_count(len(candidates))
+
+        def order_of(reply: RankingReply) -> list[int]:
+            """Valid candidate indexes named by the ranking, best first, each once."""
+            named = [n - 1 for n in reply.ranking if 1 <= n <= len(candidates)]
+            return list(dict.fromkeys(named))
+
+        def names_enough(reply: RankingReply) -> str | None:
+            found = len(order_of(reply))
+            return None if found >= keep else f"ranking names {found} valid candidates, {keep} needed: {reply.ranking}"
+
         reply, error = await self.call_structured(
             "rank",
             messages,
             RankingReply,
             schema=schema_of(RankingReply, items=len(candidates)),
+            check=names_enough,
             candidates=len(candidates),
         )
-        keep = self.keep_count(len(candidates))
-        order: list[int] = []
-        if reply is not None:
-            for number in reply.ranking:
-                if 1 <= number <= len(candidates) and number - 1 not in order:
-                    order.append(number - 1)
-            if len(order) < keep:
-                error = f"ranking names {len(order)} valid candidates, {keep} needed: {reply.ranking}"
         ids = [c.id for c in candidates]
-        if error is not None:
+        if reply is None:
             ranking = Ranking(source=self.id, order=ids, kept=ids, cut=[], reason=error, failed=True)
             return self.output(candidates=None, ranking=ranking, errors=[f"ranking failed, nothing cut: {error}"])
+        order = order_of(reply)
         ranked = [candidates[i] for i in order] + [c for i, c in enumerate(candidates) if i not in order]
         kept = ranked[:keep]
         ranking = Ranking(

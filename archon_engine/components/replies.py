@@ -105,24 +105,20 @@ def schema_of(model: type[BaseModel], items: int | None = None, at_most: int | N
 
 
 def extract_json(text: str) -> Any:
-    """The first JSON object in ``text``: the whole text, a fenced block, or a braced span."""
+    """The first JSON object in ``text``: the whole text, a fenced block, or one starting at any brace."""
     text = text.strip()
     fenced = re.search(r"```(?:json)?\s*(.*?)```", text, re.DOTALL)
-    attempts = [text] + ([fenced.group(1)] if fenced else [])
-    start = text.find("{")
-    if start >= 0:
-        attempts.append(text[start : text.rfind("}") + 1])
-    decoder = json.JSONDecoder()
-    for attempt in attempts:
+    for attempt in [text] + ([fenced.group(1).strip()] if fenced else []):
         try:
             return json.loads(attempt)
         except json.JSONDecodeError:
             pass
-    if start >= 0:  # a valid object followed by trailing text
+    decoder = json.JSONDecoder()
+    for match in re.finditer(r"\{", text):
         try:
-            return decoder.raw_decode(text[start:])[0]
+            return decoder.raw_decode(text[match.start() :])[0]
         except json.JSONDecodeError:
-            pass
+            continue
     raise ParseError("no JSON object found in the reply")
 
 

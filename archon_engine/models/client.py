@@ -27,7 +27,11 @@ class Limits(BaseModel):
 
 
 class Budget(BaseModel):
-    """A cap per run, checked before every call. None means no cap."""
+    """A cap per run, checked before every call. None means no cap.
+
+    The USD cap reserves each call's worst case from litellm's price table; calls to models with
+    no known price cannot be bounded: they are allowed, and their cost shows as unknown.
+    """
 
     max_calls: int | None = Field(None, ge=0)
     max_usd: float | None = Field(None, ge=0)
@@ -109,6 +113,9 @@ class ModelClient:
             async with self._semaphore(request.model):
                 record.start_s = self._now()
                 await self._attempt(request, record)
+        except asyncio.CancelledError:
+            record.error = "cancelled: the run stopped before this call finished"
+            raise
         finally:
             record.end_s = self._now()
             self._reserved_usd -= bound

@@ -125,9 +125,12 @@ def test_an_unparseable_ranking_is_retried_then_cuts_nothing_and_is_reported():
     assert result.answer == "answer-0"
 
 
-def test_a_ranking_naming_fewer_candidates_than_it_keeps_is_a_failure():
+def test_a_ranking_naming_fewer_candidates_than_it_keeps_is_retried_then_a_failure():
     result = rank_four(ranking(3), top_k=2)
 
+    calls = rank_calls(result)
+    assert len(calls) == 1 + PARSE_RETRIES
+    assert all("ranking names 1 valid candidates, 2 needed" in call.parse_error for call in calls)
     (rank,) = result.layers[1].rankings
     assert rank.failed
     assert rank.cut == []

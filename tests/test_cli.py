@@ -1,0 +1,99 @@
+"""The command line: validate, estimate and export a config file; run refuses providers without a key."""
+
+import json
+
+import pytest
+
+from archon_engine.cli import main
+
+SMALL = {
+    "name": "small",
+    "layers": [
+        [{"type": "generator", "model": "gpt-4o", "samples": 3}],
+        [{"type": "critic", "model": "gpt-4o"}],
+        [{"type": "fuser", "model": "gpt-4o"}],
+    ],
+}
+
+
+def config_file(tmp_path, data=SMALL, name="arch.json"):
+    path = tmp_path / name
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data, encoding="utf-8")
+    return str(path)
+
+
+def test_validate_a_clean_architecture_prints_no_findings_and_exits_0(tmp_path, capsys):
+    assert main(["validate", config_file(tmp_path)]) == 0
+
+    assert capsys.readouterr().out.strip() == "no findings"
+
+
+def test_validate_prints_each_finding_and_exits_1_on_errors(tmp_path, capsys):
+    path = config_file(tmp_path, {"layers": [[{"type": "fuser"}]]})
+
+    assert main(["validate", path]) == 1
+
+    out = capsys.readouterr().out
+    assert "error: L0.C0: a fuser needs candidates" in out
+
+
+def test_validate_exits_0_on_warnings_only(tmp_path, capsys):
+    path = config_file(tmp_path, {"layers": [[{"type": "generator"}], [{"type": "critic"}]]})
+
+    assert main(["validate", path]) == 0
+
+    assert "warning: L1.C0: no ranker or fuser reads these critiques" in capsys.readouterr().out
+
+
+def test_estimate_prints_calls_and_cost_as_json(tmp_path, capsys):
+    assert main(["estimate", config_file(tmp_path)]) == 0
+
+    estimate = json.loads(capsys.readouterr().out)
+    assert estimate["calls"] == 5
+    assert estimate["critical_path_calls"] == 3
+    assert estimate["max_cost_usd"] > 0
+
+
+def test_export_prints_archon_json(tmp_path, capsys):
+    assert main(["export", config_file(tmp_path)]) == 0
+
+    exported = json.loads(capsys.readouterr().out)
+    assert exported["name"] == "small"
+    assert [[c["type"] for c in layer] for layer in exported["layers"]] == [["generator"], ["critic"], ["fuser"]]
+    generator = exported["layers"][0][0]
+    assert (generator["model"], generator["model_type"], generator["samples"]) == ("gpt-4o", "OpenAI_API", 3)
+
+
+@pytest.mark.parametrize("command", ["validate", "estimate", "export", "run"])
+def test_a_broken_json_file_exits_2_naming_the_file(tmp_path, capsys, command):
+    path = config_file(tmp_path, '{"layers": [[{"type": "generator",}]]}', name="broken.json")
+    argv = [command, path] + (["hello"] if command == "run" else [])
+
+    assert main(argv) == 2
+
+    err = capsys.readouterr().err
+    assert path in err
+    assert "invalid JSON at line 1" in err
+
+
+def test_a_missing_file_exits_2_naming_the_file(tmp_path, capsys):
+    path = str(tmp_path / "nowhere.json")
+
+    assert main(["validate", path]) == 2
+
+    assert path in capsys.readouterr().err
+
+
+def test_run_without_a_providers_key_exits_2_suggesting_local(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no .env here
+    monkeypatch.delenv("TOGETHERAI_API_KEY", raising=False)
+    monkeypatch.delenv("TOGETHER_API_KEY", raising=False)
+    model = "together_ai/meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    path = config_file(tmp_path, {"layers": [[{"type": "generator", "model": model}]]})
+
+    assert main(["run", path, "What is 2 + 2?"]) == 2
+
+    captured = capsys.readouterr()
+    assert "no API key for together_ai" in captured.err
+    assert "--local" in captured.err
+    assert captured.out == ""

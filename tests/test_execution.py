@@ -1,0 +1,336 @@
+"""The executor: layers in order, components and samples at once, limits, retries, timeouts and budgets."""
+
+import asyncio
+import time
+
+import pytest
+
+from archon_engine import ArchitectureError, Budget, FakeModel, Limits, ModelError, arun, run
+from archon_engine.models import prices
+
+PROMPT = "What is the boiling point of water at sea level?"
+NO_BACKOFF = Limits(backoff_s=0)
+
+
+def generator(samples=1, **settings):
+    return {"type": "generator", "model": "fake/gen", "samples": samples, **settings}
+
+
+def component(kind, **settings):
+    return {"type": kind, "model": f"fake/{kind}", **settings}
+
+
+def arch(*layers):
+    return {"layers": list(layers)}
+
+
+def answers_by_seed(request):
+    return f"answer-{request.seed}"
+
+
+def fails_for_seeds(*seeds, error=lambda: ModelError("invalid request: bad parameter")):
+    """A generate responder that raises ``error`` for the given seeds and answers the others."""
+    return [lambda request: error() if request.seed in seeds else answers_by_seed(request)]
+
+
+# The answer
+
+
+def test_the_answer_is_the_first_candidate_of_the_last_layer():
+    fake = FakeModel({"generate": [answers_by_seed], "rank": ['{"ranking": [2, 3, 1]}']})
+
+    result = run(arch([generator(samples=3, seed=0)], [component("ranker")]), PROMPT, backend=fake)
+
+    assert result.status == "completed"
+    assert result.error is None
+    assert result.answer == result.layers[-1].candidates[0].text == "answer-1"
+    assert [[c.text for c in layer] for layer in result.candidates] == [
+        ["answer-0", "answer-1", "answer-2"],
+        ["answer-1", "answer-2", "answer-0"],
+    ]
+
+
+def test_a_conversation_and_a_system_prompt_reach_the_model_and_the_result():
+    fake = FakeModel()
+    conversation = [
+        {"role": "user", "content": "Hi"},
+        {"role": "assistant", "content": "Hello!"},
+        {"role": "user", "content": PROMPT},
+    ]
+
+    result = run(arch([generator()]), conversation, system="Answer briefly.", backend=fake)
+
+    expected = [{"role": "system", "content": "Answer briefly."}, *conversation]
+    assert fake.requests[0].messages == expected
+    assert result.messages == expected
+
+
+# Concurrency
+
+
+def test_components_of_a_layer_and_samples_run_concurrently():
+    fake = FakeModel(latency=0.2)
+    layers = [generator(samples=10)], [component("ranker")], [component("critic")], [component("fuser")]
+
+    started = time.perf_counter()
+    result = run(arch(*layers), PROMPT, backend=fake, limits=Limits(concurrency=16))
+    wall = time.perf_counter() - started
+
+    assert result.status == "completed"
+    assert len(result.trace.calls) == 13
+    assert wall < 0.5 * 13 * 0.2
+    assert fake.max_in_flight >= 10
+
+
+def test_generators_sharing_a_layer_run_side_by_side():
+    fake = FakeModel(latency=0.1)
+
+    run(arch([generator(samples=2), generator(samples=2, model="fake/other")]), PROMPT, backend=fake)
+
+    assert fake.max_in_flight == 4
+
+
+def test_the_per_provider_concurrency_limit_is_honoured():
+    fake = FakeModel(latency=0.02)
+
+    result = run(arch([generator(samples=8)]), PROMPT, backend=fake, limits=Limits(concurrency=3))
+
+    assert result.status == "completed"
+    assert fake.max_in_flight == 3
+
+
+def test_a_provider_can_have_its_own_limit():
+    fake = FakeModel(latency=0.02)
+    limits = Limits(concurrency=8, per_provider={"fake": 2})
+
+    run(arch([generator(samples=6)]), PROMPT, backend=fake, limits=limits)
+
+    assert fake.max_in_flight == 2
+
+
+def test_each_provider_has_its_own_pool_of_concurrent_calls():
+    fake = FakeModel(latency=0.05)
+    layer = [generator(samples=4), generator(samples=4, model="other/model")]
+
+    run(arch(layer), PROMPT, backend=fake, limits=Limits(concurrency=2))
+
+    assert fake.max_in_flight == 4
+
+
+# Retries, errors and timeouts
+
+
+def test_transient_failures_are_retried_and_the_record_counts_the_retries():
+    fake = FakeModel(fail_first=2)
+
+    result = run(arch([generator()]), PROMPT, backend=fake, limits=NO_BACKOFF)
+
+    assert result.status == "completed"
+    (call,) = result.trace.calls
+    assert call.retries == 2
+    assert call.error is None
+    assert len(fake.requests) == 3
+
+
+def test_a_call_that_stays_transiently_failing_ends_as_its_error_after_max_retries():
+    fake = FakeModel(fail_first=10)
+
+    result = run(arch([generator()]), PROMPT, backend=fake, limits=Limits(max_retries=2, backoff_s=0))
+
+    (call,) = result.trace.calls
+    assert call.retries == 2
+    assert call.error == "ModelError: fake transient failure (injected)"
+    assert len(fake.requests) == 3
+    assert result.status == "failed"
+
+
+def test_a_non_retryable_error_is_recorded_once_and_the_run_goes_on_with_the_other_samples():
+    fake = FakeModel({"generate": fails_for_seeds(1)})
+
+    result = run(arch([generator(samples=3, seed=0)]), PROMPT, backend=fake, limits=NO_BACKOFF)
+
+    assert result.status == "completed"
+    assert result.answer == "answer-0"
+    assert len(fake.requests) == 3
+    (failed,) = [call for call in result.trace.calls if call.error]
+    assert failed.error == "ModelError: invalid request: bad parameter"
+    assert failed.retries == 0
+    assert result.usage.failed_calls == 1
+
+
+def test_an_unexpected_backend_exception_is_recorded_not_raised():
+    fake = FakeModel({"generate": fails_for_seeds(0, error=lambda: RuntimeError("backend bug"))})
+
+    result = run(arch([generator(samples=2, seed=0)]), PROMPT, backend=fake, limits=NO_BACKOFF)
+
+    assert result.status == "completed"
+    assert [call.error for call in result.trace.calls if call.error] == ["RuntimeError: backend bug"]
+
+
+def test_when_every_sample_fails_the_run_fails_with_a_clear_error():
+    fake = FakeModel({"generate": [ModelError("invalid request: bad parameter")]})
+
+    result = run(arch([generator(samples=2)], [component("fuser")]), PROMPT, backend=fake)
+
+    assert result.status == "failed"
+    assert result.answer is None
+    assert result.error.startswith("layer 0 produced no candidates")
+    assert "sample 0 failed: ModelError: invalid request: bad parameter" in result.error
+    assert len(result.layers) == 1
+    assert not [call for call in result.trace.calls if call.role == "fuse"]
+
+
+def test_timeouts_are_retried_then_end_as_recorded_errors():
+    fake = FakeModel(latency=0.2)
+    limits = Limits(timeout_s=0.05, max_retries=1, backoff_s=0)
+
+    started = time.perf_counter()
+    result = run(arch([generator(samples=2)]), PROMPT, backend=fake, limits=limits)
+
+    assert time.perf_counter() - started < 0.2 * 2
+    assert result.status == "failed"
+    assert [(call.error, call.retries) for call in result.trace.calls] == [
+        ("TimeoutError: timed out after 0.05 s", 1)
+    ] * 2
+    assert len(fake.requests) == 4
+    assert fake.in_flight == 0
+
+
+# Budgets
+
+
+def test_a_call_budget_stops_the_run_before_the_cap():
+    fake = FakeModel()
+
+    result = run(arch([generator(samples=5)]), PROMPT, backend=fake, budget=Budget(max_calls=3))
+
+    assert result.status == "budget_exceeded"
+    assert result.answer is None
+    assert len(result.trace.calls) <= 3
+    assert len(fake.requests) <= 3
+
+
+GPT_4O = "gpt-4o"  # a model with a known price: the fake provider ("fake/...") is free, so never capped
+
+
+def gpt_4o_run(fake, *, max_usd, samples=10):
+    layers = [generator(samples=samples, model=GPT_4O, max_tokens=100)]
+    return run(arch(layers), "hi", backend=fake, budget=Budget(max_usd=max_usd))
+
+
+def call_bound():
+    """The most one of these gpt-4o calls can cost, as the budget check reckons it."""
+    bound = prices.call_cost_bound(GPT_4O, [{"role": "user", "content": "hi"}], 100)
+    assert bound, "gpt-4o has no price: is litellm (and its price table) installed?"
+    return bound
+
+
+def test_a_usd_budget_stops_the_run_before_spending_more_than_the_cap():
+    cap = 3.5 * call_bound()
+
+    result = gpt_4o_run(FakeModel(cost_per_call=call_bound()), max_usd=cap)
+
+    assert result.status == "budget_exceeded"
+    assert len(result.trace.calls) == 3
+    assert result.usage.cost_usd <= cap
+
+
+def test_a_usd_budget_reserves_the_worst_case_of_calls_still_in_flight():
+    fake = FakeModel(latency=0.05, cost_per_call=call_bound())
+
+    result = gpt_4o_run(fake, max_usd=3.5 * call_bound())
+
+    assert result.status == "budget_exceeded"
+    assert len(fake.requests) == 3
+
+
+def test_a_run_within_its_usd_budget_completes():
+    result = gpt_4o_run(FakeModel(cost_per_call=0.001), max_usd=10 * call_bound(), samples=3)
+
+    assert result.status == "completed"
+    assert result.usage.cost_usd == pytest.approx(0.003)
+
+
+def test_a_free_model_is_never_stopped_by_a_usd_budget():
+    result = run(arch([generator(samples=3)]), PROMPT, backend=FakeModel(), budget=Budget(max_usd=0))
+
+    assert result.status == "completed"
+
+
+@pytest.mark.parametrize(
+    ("budget", "message"),
+    [(Budget(max_calls=3), "budget of 3 calls per run reached"), (Budget(max_usd=1e-9), "budget of $0.0000 per run")],
+    ids=["max_calls", "max_usd"],
+)
+def test_a_budget_stop_says_which_budget_was_reached(budget, message):
+    """Engine bug: execution.py reports the outer TaskGroup's ExceptionGroup, not the BudgetExceeded inside it."""
+    layers = [generator(samples=5, model=GPT_4O)]
+
+    result = run(arch(layers), PROMPT, backend=FakeModel(), budget=budget)
+
+    assert result.status == "budget_exceeded"
+    assert message in result.error
+
+
+def test_calls_cut_short_by_a_budget_stop_are_not_recorded_as_successful():
+    """Engine bug: calls cancelled in flight are appended to the trace with neither a response nor an error."""
+    fake = FakeModel(latency=0.05)
+
+    result = run(arch([generator(samples=5)]), PROMPT, backend=fake, budget=Budget(max_calls=3))
+
+    assert result.status == "budget_exceeded"
+    for call in result.trace.calls:
+        assert call.raw_response is not None or call.error is not None, call
+    assert result.usage.failed_calls == sum(call.raw_response is None for call in result.trace.calls)
+
+
+# Sync and async entry points
+
+
+def test_run_works_inside_a_running_event_loop():
+    async def caller():
+        return run(arch([generator(samples=2)]), PROMPT, backend=FakeModel())
+
+    result = asyncio.run(caller())
+
+    assert result.status == "completed"
+    assert len(result.candidates[0]) == 2
+
+
+def test_arun_reports_layers_and_calls_in_order():
+    events = []
+
+    result = asyncio.run(
+        arun(
+            arch([generator(samples=2)], [component("fuser")]),
+            PROMPT,
+            backend=FakeModel(),
+            on_event=events.append,
+        )
+    )
+
+    assert [(e.kind, e.layer) for e in events] == [
+        ("layer_started", 0),
+        ("call_finished", 0),
+        ("call_finished", 0),
+        ("layer_finished", 0),
+        ("layer_started", 1),
+        ("call_finished", 1),
+        ("layer_finished", 1),
+    ]
+    assert [e.call.id for e in events if e.call] == [call.id for call in result.trace.calls]
+    assert [e.result for e in events if e.kind == "layer_finished"] == result.layers
+
+
+def test_an_architecture_with_errors_raises_before_any_call():
+    fake = FakeModel()
+
+    with pytest.raises(ArchitectureError) as raised:
+        run(arch([component("fuser")]), PROMPT, backend=fake)
+
+    (finding,) = raised.value.findings
+    assert finding.severity == "error"
+    assert finding.component == "L0.C0"
+    assert "needs candidates" in finding.message
+    assert "needs candidates" in str(raised.value)
+    assert fake.requests == []
