@@ -20,7 +20,7 @@ REQUIRED = {
 
 
 def test_the_required_presets_exist():
-    assert REQUIRED <= {p.stem for p in PRESETS}
+    assert {p.stem for p in PRESETS} >= REQUIRED
 
 
 @pytest.mark.parametrize("path", PRESETS, ids=lambda p: p.stem)
