@@ -67,16 +67,25 @@ async def arun(
     *,
     system: str | None = None,
     backend: ModelBackend | None = None,
+    api_keys: dict[str, str] | None = None,
     limits: Limits | None = None,
     budget: Budget | None = None,
     on_event: Callable[[RunEvent], None] | None = None,
 ) -> RunResult:
-    """Run an architecture on a prompt (or a conversation). Raises ArchitectureError if it cannot run."""
+    """Run an architecture on a prompt (or a conversation). Raises ArchitectureError if it cannot run.
+
+    ``backend`` defaults to litellm (with ``api_keys``, provider -> key, over the environment's);
+    pass a ``FakeModel`` for tests.
+    """
     arch = architecture if isinstance(architecture, Architecture) else load_config(architecture)
     errors = [f for f in validate(arch) if f.severity == "error"]
     if errors:
         raise ArchitectureError(errors)
     emit = on_event or (lambda event: None)
+    if backend is None:
+        from archon_engine.models.litellm_backend import LitellmBackend
+
+        backend = LitellmBackend(api_keys)
     client = ModelClient(
         backend,
         limits=limits,

@@ -49,16 +49,12 @@ class ModelClient:
 
     def __init__(
         self,
-        backend: ModelBackend | None = None,
+        backend: ModelBackend,
         *,
         limits: Limits | None = None,
         budget: Budget | None = None,
         on_call: CallListener | None = None,
     ):
-        if backend is None:
-            from archon_engine.models.litellm_backend import LitellmBackend
-
-            backend = LitellmBackend()
         self.backend = backend
         self.limits = limits or Limits()
         self.budget = budget or Budget()

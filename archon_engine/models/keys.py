@@ -68,12 +68,15 @@ def provider_of(model: str) -> str:
     return model.split("/", 1)[0] if "/" in model else "openai"
 
 
-def provider_ready(provider: str) -> bool:
-    """True when the provider needs no key here or one of its keys is set."""
+def provider_ready(provider: str, session_keys: dict[str, str] | None = None) -> bool:
+    """True when the provider needs no key here, or has one (in the environment, .env or the session)."""
     load_dotenv_once()
+    if (session_keys or {}).get(provider):
+        return True
     names = PROVIDER_KEYS.get(provider)
     return names is None or any(os.environ.get(n) for n in names)
 
 
-def ready_providers() -> list[str]:
-    return [p for p in PROVIDER_KEYS if provider_ready(p)]
+def ready_providers(session_keys: dict[str, str] | None = None) -> list[str]:
+    """The key-needing providers that have a key."""
+    return [p for p in PROVIDER_KEYS if provider_ready(p, session_keys)]

@@ -96,10 +96,17 @@ def _error(litellm: Any, exc: Exception) -> ModelError:
 
 
 class LitellmBackend:
-    """Calls any litellm model. Structured output uses ``response_format`` where supported."""
+    """Calls any litellm model. Structured output uses ``response_format`` where supported.
 
-    def __init__(self) -> None:
+    ``api_keys`` (provider -> key) are used instead of the environment's, e.g. keys a user typed
+    into the app for one session; they are registered for redaction and never recorded.
+    """
+
+    def __init__(self, api_keys: dict[str, str] | None = None) -> None:
         self.litellm = import_litellm()
+        self.api_keys = {provider: key for provider, key in (api_keys or {}).items() if key}
+        for key in self.api_keys.values():
+            keys.register_secret(key)
 
     def _supports_schema(self, model: str) -> bool:
         if model.startswith("local/"):
@@ -123,6 +130,8 @@ class LitellmBackend:
             kwargs["seed"] = request.seed
         if request.api_base:
             kwargs["api_base"] = request.api_base
+        if api_key := self.api_keys.get(keys.provider_of(request.model)):
+            kwargs["api_key"] = api_key
         if request.response_schema is not None and self._supports_schema(request.model):
             kwargs["response_format"] = {
                 "type": "json_schema",

@@ -17,7 +17,7 @@ _TABLE = "model_prices_and_context_window_backup.json"
 
 
 @cache
-def _table() -> dict[str, dict[str, Any]]:
+def table() -> dict[str, dict[str, Any]]:
     spec = importlib.util.find_spec("litellm")
     if spec is None or not spec.submodule_search_locations:
         return {}
@@ -30,9 +30,9 @@ def price(model: str) -> tuple[float, float] | None:
     provider, _, name = model.partition("/")
     if provider in FREE_PROVIDERS:
         return (0.0, 0.0)
-    table = _table()
+    entries = table()
     for key in (model, name):
-        entry = table.get(key) if key else None
+        entry = entries.get(key) if key else None
         if entry and "input_cost_per_token" in entry and "output_cost_per_token" in entry:
             return float(entry["input_cost_per_token"]), float(entry["output_cost_per_token"])
     return None
