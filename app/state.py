@@ -1,0 +1,112 @@
+"""Per-session state of the app: the architecture being designed (with undo and redo), the
+session's API keys and settings, and the last run. Everything lives in ``st.session_state``,
+so two browser sessions never see each other's designs, keys or runs.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from pydantic import BaseModel, Field
+
+from archon_engine import Architecture, Budget, Limits, RunResult, load_config
+from archon_engine.config import DEFAULT_MODEL
+from archon_engine.presets import BUILTIN_DIR
+
+HISTORY_LIMIT = 100
+STARTING_PRESET = BUILTIN_DIR / "single-model.json"
+
+
+class AppSettings(BaseModel):
+    """What the Settings page controls for this session."""
+
+    default_model: str = DEFAULT_MODEL
+    concurrency: int = Field(8, ge=1, le=256)
+    timeout_s: float = Field(120.0, gt=0)
+    max_retries: int = Field(3, ge=0, le=10)
+    max_calls: int | None = Field(200, ge=1)
+    max_usd: float | None = Field(1.0, ge=0)
+
+    def limits(self) -> Limits:
+        return Limits(concurrency=self.concurrency, timeout_s=self.timeout_s, max_retries=self.max_retries)
+
+    def budget(self) -> Budget:
+        return Budget(max_calls=self.max_calls, max_usd=self.max_usd)
+
+
+def _session() -> dict:
+    ss = st.session_state
+    if "arch" not in ss:
+        ss.arch = load_config(STARTING_PRESET)
+        ss.undo_stack, ss.redo_stack = [], []
+        ss.arch_version = 0
+        ss.api_keys = {}
+        ss.settings = AppSettings()
+        ss.last_run = None
+    return ss
+
+
+def architecture() -> Architecture:
+    return _session().arch
+
+
+def version() -> int:
+    """Bumped on every change: widget keys derived from it reset when Python changes the design."""
+    return _session().arch_version
+
+
+def set_architecture(arch: Architecture, *, undoable: bool = True) -> None:
+    ss = _session()
+    if arch == ss.arch:
+        return
+    if undoable:
+        ss.undo_stack = [*ss.undo_stack, ss.arch][-HISTORY_LIMIT:]
+        ss.redo_stack = []
+    ss.arch = arch
+    ss.arch_version += 1
+
+
+def can_undo() -> bool:
+    return bool(_session().undo_stack)
+
+
+def can_redo() -> bool:
+    return bool(_session().redo_stack)
+
+
+def undo() -> None:
+    ss = _session()
+    if ss.undo_stack:
+        ss.redo_stack = [*ss.redo_stack, ss.arch]
+        ss.arch = ss.undo_stack[-1]
+        ss.undo_stack = ss.undo_stack[:-1]
+        ss.arch_version += 1
+
+
+def redo() -> None:
+    ss = _session()
+    if ss.redo_stack:
+        ss.undo_stack = [*ss.undo_stack, ss.arch]
+        ss.arch = ss.redo_stack[-1]
+        ss.redo_stack = ss.redo_stack[:-1]
+        ss.arch_version += 1
+
+
+def api_keys() -> dict[str, str]:
+    """Keys typed into the Settings page: this session only, never written anywhere."""
+    return _session().api_keys
+
+
+def settings() -> AppSettings:
+    return _session().settings
+
+
+def set_settings(value: AppSettings) -> None:
+    _session().settings = value
+
+
+def last_run() -> RunResult | None:
+    return _session().last_run
+
+
+def set_last_run(result: RunResult | None) -> None:
+    _session().last_run = result

@@ -1,0 +1,25 @@
+"""Archon Studio: design, run and inspect inference-time architectures.
+
+    streamlit run app/streamlit_app.py
+"""
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+st.set_page_config(page_title="Archon Studio", page_icon="🏛️", layout="wide")
+
+PAGES = Path(__file__).parent / "pages"
+navigation = st.navigation(
+    [
+        st.Page(PAGES / "design.py", title="Design", icon="🧩", default=True),
+        st.Page(PAGES / "run.py", title="Run", icon="▶️"),
+        st.Page(PAGES / "settings.py", title="Settings", icon="⚙️"),
+    ]
+)
+navigation.run()
