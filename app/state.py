@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from archon_engine import Architecture, Budget, Limits, RunResult, load_config
 from archon_engine.config import DEFAULT_MODEL
+from archon_engine.models import keys
 from archon_engine.presets import BUILTIN_DIR
 
 HISTORY_LIMIT = 100
@@ -33,13 +34,29 @@ class AppSettings(BaseModel):
         return Budget(max_calls=self.max_calls, max_usd=self.max_usd)
 
 
+def _keys_from_secrets() -> dict[str, str]:
+    """Provider keys found in ``.streamlit/secrets.toml`` (registered for redaction)."""
+    try:
+        found = {
+            provider: str(st.secrets[name])
+            for provider, names in keys.PROVIDER_KEYS.items()
+            for name in names
+            if name in st.secrets
+        }
+    except FileNotFoundError:  # no secrets file
+        return {}
+    for value in found.values():
+        keys.register_secret(value)
+    return found
+
+
 def _session() -> dict:
     ss = st.session_state
     if "arch" not in ss:
         ss.arch = load_config(STARTING_PRESET)
         ss.undo_stack, ss.redo_stack = [], []
         ss.arch_version = 0
-        ss.api_keys = {}
+        ss.api_keys = _keys_from_secrets()
         ss.settings = AppSettings()
         ss.last_run = None
     return ss

@@ -1,6 +1,6 @@
 """Archon Studio: design, run and inspect inference-time architectures.
 
-    streamlit run app/streamlit_app.py
+streamlit run app/streamlit_app.py
 """
 
 import sys

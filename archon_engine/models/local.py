@@ -78,6 +78,14 @@ class LocalModelPool:
         """How many instances have finished loading."""
         return self._loaded
 
+    @property
+    def started(self) -> bool:
+        return bool(self._workers)
+
+    def start(self) -> None:
+        """Start the workers; each loads its instance in the background (takes well under a second)."""
+        self._ensure_started()
+
     def _ensure_started(self) -> None:
         with self._lock:
             if self._workers:

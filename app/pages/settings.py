@@ -1,0 +1,87 @@
+"""Settings: provider keys for this session, the embedded model, limits and the budget per run."""
+
+import streamlit as st
+from pydantic import ValidationError
+
+from app import state
+from archon_engine.config import describe_validation_error
+from archon_engine.models import keys, local
+from archon_engine.models.catalog import EMBEDDED, available_models
+
+st.title("Settings")
+
+st.header("Provider keys")
+st.caption(
+    "Keys come from the environment, a `.env` file or `.streamlit/secrets.toml`. Keys typed here "
+    "live in this browser session only: they are never written to disk, traces or logs."
+)
+session_keys = state.api_keys()
+rows = []
+for provider, names in keys.PROVIDER_KEYS.items():
+    typed = bool(session_keys.get(provider))
+    configured = keys.provider_ready(provider)
+    source = "this session or secrets.toml" if typed else ("environment / .env" if configured else "—")
+    rows.append(
+        {"provider": provider, "ready": "✅" if typed or configured else "—", "key from": source, "variable": names[0]}
+    )
+st.dataframe(rows, hide_index=True, use_container_width=True)
+
+with st.form("keys", clear_on_submit=True):
+    provider = st.selectbox("Provider", list(keys.PROVIDER_KEYS))
+    value = st.text_input("API key", type="password", help="Kept in this session only.")
+    add, forget = st.columns(2)
+    if add.form_submit_button("Use this key", type="primary"):
+        if value.strip():
+            keys.register_secret(value.strip())
+            session_keys[provider] = value.strip()
+            st.success(f"{provider} is ready for this session.")
+        else:
+            st.error("Type a key first.")
+    if forget.form_submit_button("Forget this provider's session key"):
+        session_keys.pop(provider, None)
+        st.info(f"Forgot the session key of {provider}.")
+
+st.header("Embedded model")
+pool = local.pool()
+left, right = st.columns(2)
+left.metric("Model", EMBEDDED)
+right.metric("Instances loaded", f"{pool.loaded} of {pool.size}")
+st.caption(
+    f"SmolLM2-135M-Instruct on llama.cpp, {local.default_threads()} threads per instance. "
+    "Set ARCHON_LOCAL_POOL_SIZE and ARCHON_LOCAL_THREADS before starting the app to change them."
+)
+if not pool.started and st.button("Load the embedded model now"):
+    pool.start()
+    st.rerun()
+
+st.header("Runs")
+current = state.settings()
+with st.form("run-settings"):
+    models = available_models(session_keys)
+    default_model = st.selectbox(
+        "Default model for new components",
+        models,
+        index=models.index(current.default_model) if current.default_model in models else 0,
+    )
+    a, b, c = st.columns(3)
+    concurrency = a.number_input("Concurrent calls per provider", 1, 256, current.concurrency)
+    timeout_s = b.number_input("Timeout per call (s)", 1.0, 3600.0, current.timeout_s)
+    max_retries = c.number_input("Retries on rate limits, 5xx, timeouts", 0, 10, current.max_retries)
+    d, e = st.columns(2)
+    max_calls = d.number_input("Budget: calls per run (0 = no cap)", 0, 100_000, current.max_calls or 0)
+    max_usd = e.number_input("Budget: USD per run (0 = no cap)", 0.0, 10_000.0, current.max_usd or 0.0, format="%.4f")
+    if st.form_submit_button("Save settings", type="primary"):
+        try:
+            state.set_settings(
+                state.AppSettings(
+                    default_model=default_model,
+                    concurrency=concurrency,
+                    timeout_s=timeout_s,
+                    max_retries=max_retries,
+                    max_calls=max_calls or None,
+                    max_usd=max_usd or None,
+                )
+            )
+            st.success("Saved for this session.")
+        except ValidationError as exc:
+            st.error(describe_validation_error(exc))
