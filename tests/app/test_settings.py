@@ -1,14 +1,17 @@
 """The Settings page: keys for the session only, the embedded model's status, run settings."""
 
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
 from archon_engine.models import keys
 
+APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 CANARY = "sk-settings-canary-7f3a9c"
 
 
 def settings_page() -> AppTest:
-    at = AppTest.from_file("app/streamlit_app.py", default_timeout=30)
+    at = AppTest.from_file(APP, default_timeout=30)
     at.run()
     at.switch_page("pages/settings.py").run()
     assert not at.exception
