@@ -334,3 +334,22 @@ def test_an_architecture_with_errors_raises_before_any_call():
     assert "needs candidates" in finding.message
     assert "needs candidates" in str(raised.value)
     assert fake.requests == []
+
+
+def test_cancelling_a_run_stops_every_call_in_flight_promptly():
+    fake = FakeModel(latency=5.0)
+    seen = []
+
+    async def start_then_cancel():
+        task = asyncio.create_task(arun(arch([generator(samples=4)]), "Q", backend=fake, on_event=seen.append))
+        await asyncio.sleep(0.1)
+        task.cancel()
+        started = time.perf_counter()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return time.perf_counter() - started
+
+    assert asyncio.run(start_then_cancel()) < 1.0
+    finished = [e.call for e in seen if e.kind == "call_finished"]
+    assert len(finished) == 4
+    assert all(call.error.startswith("cancelled") for call in finished)
