@@ -32,7 +32,8 @@ _CORE = ("type", "model", "model_type", "temperature", "max_tokens", "samples")
 
 def is_archon(data: dict[str, Any]) -> bool:
     """Archon JSON has ``model_type`` on its components or deprecated (object) layers."""
-    for layer in data.get("layers") or []:
+    layers = data.get("layers")
+    for layer in layers if isinstance(layers, list) else []:
         if isinstance(layer, dict):
             return True
         if isinstance(layer, list) and any(isinstance(c, dict) and "model_type" in c for c in layer):

@@ -35,9 +35,11 @@ def rename(arch: Architecture, name: str, description: str | None = None) -> Arc
     return _build(arch, _layers(arch), name=name, description=arch.description if description is None else description)
 
 
-def add_layer(arch: Architecture, index: int | None = None, type_name: str = "generator") -> Architecture:
+def add_layer(
+    arch: Architecture, index: int | None = None, type_name: str = "generator", model: str = DEFAULT_MODEL
+) -> Architecture:
     layers = _layers(arch)
-    layers.insert(len(layers) if index is None else index, [new_component(type_name)])
+    layers.insert(len(layers) if index is None else index, [new_component(type_name, model)])
     return _build(arch, layers)
 
 

@@ -54,6 +54,7 @@ class Component:
 
     type: ClassVar[str]
     spec_class: ClassVar[type[ComponentSpec]] = ComponentSpec
+    settings: ClassVar[tuple[str, ...]] = ()  # optional settings it reads, beyond model/temperature/max_tokens
     needs_candidates: ClassVar[bool] = True
     first_layer_only: ClassVar[bool] = False
     stands_alone: ClassVar[bool] = True

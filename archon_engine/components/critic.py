@@ -24,6 +24,7 @@ class CriticSpec(ComponentSpec):
 class Critic(Component):
     type = "critic"
     spec_class = CriticSpec
+    settings = ()
 
     async def run(self, state: RunState) -> ComponentOutput:
         candidates = state.candidates

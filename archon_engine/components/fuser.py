@@ -19,6 +19,7 @@ class FuserSpec(ComponentSpec):
 class Fuser(Component):
     type = "fuser"
     spec_class = FuserSpec
+    settings = ("samples", "first_k", "seed", "length_control")
     stands_alone = False  # several fusers may share a layer
 
     async def run(self, state: RunState) -> ComponentOutput:

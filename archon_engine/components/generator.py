@@ -19,6 +19,7 @@ class GeneratorSpec(ComponentSpec):
 class Generator(Component):
     type = "generator"
     spec_class = GeneratorSpec
+    settings = ("samples", "seed", "length_control")
     needs_candidates = False
     first_layer_only = True
     stands_alone = False

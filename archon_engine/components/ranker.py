@@ -26,6 +26,7 @@ class RankerSpec(ComponentSpec):
 class Ranker(Component):
     type = "ranker"
     spec_class = RankerSpec
+    settings = ("top_k", "first_k", "use_critiques")
 
     async def run(self, state: RunState) -> ComponentOutput:
         candidates = state.candidates

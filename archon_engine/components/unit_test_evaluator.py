@@ -24,6 +24,7 @@ class UnitTestEvaluatorSpec(ComponentSpec):
 class UnitTestEvaluator(Component):
     type = "unit_test_evaluator"
     spec_class = UnitTestEvaluatorSpec
+    settings = ("top_k", "first_k")
 
     async def run(self, state: RunState) -> ComponentOutput:
         tests = state.unit_tests

@@ -27,6 +27,7 @@ class UnitTestGeneratorSpec(ComponentSpec):
 class UnitTestGenerator(Component):
     type = "unit_test_generator"
     spec_class = UnitTestGeneratorSpec
+    settings = ("unit_test_cap",)
     needs_candidates = False
 
     async def run(self, state: RunState) -> ComponentOutput:

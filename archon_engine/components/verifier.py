@@ -25,6 +25,7 @@ class VerifierSpec(ComponentSpec):
 class Verifier(Component):
     type = "verifier"
     spec_class = VerifierSpec
+    settings = ("top_k", "first_k")
 
     async def run(self, state: RunState) -> ComponentOutput:
         verdicts = await gather_all(self._verify(state, c) for c in state.candidates)

@@ -1,0 +1,176 @@
+"""Settings editor for one component: its type, model and the parameters its technique uses.
+
+Every widget applies its change at once through ``on_change({field: value})``; the caller makes the
+edit (and reports what the engine rejects). Widget keys carry ``key_prefix``: derive it from the
+design's version so that the widgets show the design again after undo, redo or any other change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from app.widgets.model_picker import model_picker
+from archon_engine import ComponentSpec
+from archon_engine.components import registry
+from archon_engine.components.prompts import EXPLANATIONS
+from archon_engine.components.unit_test_generator import DEFAULT_CAP
+
+# The settings each technique reads besides model, temperature, max_tokens, system prompt and API base.
+OPTIONAL_FIELDS = ("samples", "top_k", "first_k", "seed", "unit_test_cap", "length_control", "use_critiques")
+SHOWN_ALWAYS = ("type", "model", "temperature", "max_tokens", "system_prompt", "api_base")
+TYPE_ORDER = (
+    "generator",
+    "fuser",
+    "ranker",
+    "critic",
+    "verifier",
+    "unit_test_generator",
+    "unit_test_evaluator",
+)
+
+COUNT_HELP = {
+    "samples": "Calls this component makes; each gives one candidate.",
+    "top_k": "Candidates it passes on, best first. Empty: all.",
+    "first_k": "Reads only the first k candidates (and passes on at most k). Empty: all.",
+    "seed": "Fixed seed for repeatable sampling (sample i uses seed + i). Empty: random.",
+    "unit_test_cap": f"Most unit tests it writes. Empty: {DEFAULT_CAP}.",
+}
+TOGGLE_HELP = {
+    "length_control": "Ask for a concise answer, no longer than needed.",
+    "use_critiques": "Show the critiques of an earlier critic beside each candidate.",
+}
+NAMES = {
+    "samples": "Samples",
+    "top_k": "Keep top k",
+    "first_k": "First k",
+    "seed": "Seed",
+    "unit_test_cap": "Unit tests at most",
+    "length_control": "Length control",
+    "use_critiques": "Use critiques",
+}
+
+
+def ordered_types() -> list[str]:
+    """Registered component types, pipeline order first, then any custom ones."""
+    known = registry.types()
+    return [t for t in TYPE_ORDER if t in known] + sorted(t for t in known if t not in TYPE_ORDER)
+
+
+def fields_for(type_name: str) -> tuple[str, ...]:
+    """The optional settings a type reads (all of them for an unknown type)."""
+    component = registry.get(type_name)
+    return component.settings if component else OPTIONAL_FIELDS
+
+
+def explanation(type_name: str) -> str:
+    return EXPLANATIONS.get(type_name, f"A custom component type ('{type_name}') registered in this engine.")
+
+
+def component_label(spec: ComponentSpec, cid: str) -> str:
+    """``L0.C1 · generator · smollm2-135m ×3``"""
+    return f"{cid} · {spec.type} · {spec.model.rsplit('/', 1)[-1]} ×{spec.samples}"
+
+
+def _commit(field: str, key: str, on_change: Callable[[dict[str, Any]], None]) -> None:
+    value = st.session_state.get(key)
+    if isinstance(value, str):
+        value = value.strip() or None
+    if field in ("type", "model") and value is None:
+        return  # a cleared select box: keep the current value
+    on_change({field: value})
+
+
+def component_editor(
+    spec: ComponentSpec,
+    *,
+    key_prefix: str,
+    on_change: Callable[[dict[str, Any]], None],
+    session_keys: dict[str, str] | None = None,
+) -> None:
+    """Widgets for every setting ``spec``'s type uses; each change calls ``on_change`` at once."""
+
+    def key(field: str) -> str:
+        return f"{key_prefix}-{field}"
+
+    def hook(field: str) -> dict[str, Any]:
+        return {"key": key(field), "on_change": _commit, "args": (field, key(field), on_change)}
+
+    types = ordered_types()
+    if spec.type not in types:
+        types = [spec.type, *types]
+    left, right = st.columns([2, 3])
+    left.selectbox(
+        "Type",
+        types,
+        index=types.index(spec.type),
+        help="Changing the type keeps the settings the new type shares.",
+        **hook("type"),
+    )
+    with right:
+        model_picker("Model", spec.model, session_keys=session_keys, **hook("model"))
+
+    left, right = st.columns(2)
+    left.slider(
+        "Temperature",
+        0.0,
+        2.0,
+        float(spec.temperature),
+        step=0.05,
+        help="0 repeats the same answer; higher values make samples differ.",
+        **hook("temperature"),
+    )
+    right.number_input(
+        "Max tokens",
+        min_value=1,
+        value=int(spec.max_tokens),
+        step=64,
+        help="The longest reply, in tokens; the cost estimate assumes every reply is this long.",
+        **hook("max_tokens"),
+    )
+
+    wanted = fields_for(spec.type)
+    counts = [f for f in wanted if f in COUNT_HELP]
+    toggles = [f for f in wanted if f in TOGGLE_HELP]
+    for start in range(0, len(counts), 3):
+        row = counts[start : start + 3]
+        for column, field in zip(st.columns(3), row, strict=False):
+            current = getattr(spec, field)
+            invalid = current is not None and current < 1  # imported as is; the checks report it
+            column.number_input(
+                NAMES[field],
+                min_value=None if field == "seed" or invalid else 1,
+                value=current if field == "samples" or current is not None else None,
+                step=1,
+                placeholder="random" if field == "seed" else "all",
+                help=COUNT_HELP[field],
+                **hook(field),
+            )
+    if toggles:
+        for column, field in zip(st.columns(len(toggles)), toggles, strict=True):
+            column.toggle(NAMES[field], value=bool(getattr(spec, field)), help=TOGGLE_HELP[field], **hook(field))
+
+    with st.expander("System prompt and API base", expanded=bool(spec.system_prompt or spec.api_base)):
+        st.text_area(
+            "System prompt",
+            value=spec.system_prompt or "",
+            placeholder="The component's own instructions (optional)",
+            help="Sent as the system message of this component's calls. Empty: the engine's default.",
+            **hook("system_prompt"),
+        )
+        st.text_input(
+            "API base",
+            value=spec.api_base or "",
+            placeholder="http://localhost:11434/v1",
+            help="URL of an OpenAI-compatible server, for models named openai/<name>. Empty: the provider's API.",
+            **hook("api_base"),
+        )
+
+    hidden = sorted(set(spec.settings()) - set(SHOWN_ALWAYS) - set(wanted))
+    if hidden:
+        st.caption(
+            "Also set (kept in exports, not used by this type): "
+            + ", ".join(f"`{name}` = {getattr(spec, name, None)!r}" for name in hidden)
+        )
