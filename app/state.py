@@ -21,7 +21,7 @@ class AppSettings(BaseModel):
     """What the Settings page controls for this session."""
 
     default_model: str = DEFAULT_MODEL
-    concurrency: int = Field(8, ge=1, le=256)
+    concurrency: int = Field(16, ge=1, le=256)
     timeout_s: float = Field(120.0, gt=0)
     max_retries: int = Field(3, ge=0, le=10)
     max_calls: int | None = Field(200, ge=1)

@@ -18,7 +18,7 @@ from archon_engine.trace import CallRecord, Trace
 class Limits(BaseModel):
     """How hard the engine may push providers."""
 
-    concurrency: int = Field(8, ge=1, description="concurrent calls per provider unless overridden")
+    concurrency: int = Field(16, ge=1, description="concurrent calls per provider unless overridden")
     per_provider: dict[str, int] = Field(default_factory=dict)
     timeout_s: float = Field(120.0, gt=0, description="per attempt")
     max_retries: int = Field(3, ge=0, description="retries of rate limits, 5xx and timeouts")

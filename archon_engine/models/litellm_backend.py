@@ -118,6 +118,10 @@ class LitellmBackend:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         litellm = self.litellm
+        provider = keys.provider_of(request.model)
+        if not request.api_base and not keys.provider_ready(provider, self.api_keys):
+            variable = keys.PROVIDER_KEYS[provider][0]
+            raise ModelError(f"no API key for {provider}: set {variable} (environment, .env or the Settings page)")
         kwargs: dict[str, Any] = {
             "model": request.model,
             "messages": request.messages,

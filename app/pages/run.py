@@ -1,0 +1,159 @@
+"""Run: a prompt through the chosen architecture, with live progress and every call to inspect.
+
+The run happens in the background (app.runner); while it goes, a fragment redraws the progress and
+the results so far twice a second. Each session keeps its own run in ``st.session_state``.
+"""
+
+import streamlit as st
+
+from app import state
+from app.runner import BACKEND_KEY, RunJob, warm_up
+from app.widgets import trace_view
+from archon_engine import estimate, validate
+from archon_engine.models import keys
+from archon_engine.presets import slugify
+
+JOB_KEY = "run_job"
+NOTICE_KEY = "run_notice"
+PROMPT_KEY, SYSTEM_KEY = "run_prompt", "run_system"
+DEFAULT_PROMPT = "What is the capital of France? Answer in one sentence."
+REFRESH_S = 0.5
+
+ss = st.session_state
+for key, default in ((PROMPT_KEY, DEFAULT_PROMPT), (SYSTEM_KEY, "")):
+    # widget values vanish when the page is left; keep a copy to restore them
+    if key not in ss:
+        ss[key] = ss.get(f"_{key}", default)
+
+
+def _job() -> RunJob | None:
+    return ss.get(JOB_KEY)
+
+
+def _start() -> None:
+    """Run-button callback: start a background run of the current architecture."""
+    prompt = (ss.get(PROMPT_KEY) or "").strip()
+    if not prompt:
+        ss[NOTICE_KEY] = "Type a prompt first."
+        return
+    if (previous := _job()) is not None:
+        previous.cancel()  # a double click must not leave a run going unseen
+    settings = state.settings()
+    ss[JOB_KEY] = RunJob(
+        state.architecture(),
+        prompt,
+        system=(ss.get(SYSTEM_KEY) or "").strip() or None,
+        backend=ss.get(BACKEND_KEY),
+        api_keys=state.api_keys(),
+        limits=settings.limits(),
+        budget=settings.budget(),
+    ).start()
+
+
+def _cancel() -> None:
+    job = _job()
+    if job is not None:
+        job.cancel()
+
+
+def _missing_keys(arch) -> list[str]:
+    """Models whose provider has no key here (their calls would fail)."""
+    session_keys = state.api_keys()
+    return sorted(
+        {
+            spec.model
+            for layer in arch.layers
+            for spec in layer
+            if not spec.api_base and not keys.provider_ready(keys.provider_of(spec.model), session_keys)
+        }
+    )
+
+
+def _settle(job: RunJob) -> None:
+    """Take in the job's events; a finished run becomes the session's last run."""
+    job.poll()
+    if job.view.result is not None and state.last_run() is not job.view.result:
+        state.set_last_run(job.view.result)
+
+
+@st.fragment(run_every=REFRESH_S)
+def live_results() -> None:
+    """Redrawn twice a second while the run goes; a full rerun follows once it ends."""
+    job = _job()
+    if job is None:
+        return
+    _settle(job)
+    if job.view.finished:
+        st.rerun()
+    trace_view.progress(job.view)
+    trace_view.run_inspector(job.view)
+
+
+def results(job: RunJob) -> None:
+    """A finished, failed or cancelled run: the answer first, then everything to inspect."""
+    view = job.view
+    trace_view.outcome(view)
+    trace_view.progress(view)
+    st.download_button(
+        "Download the trace (JSON)",
+        view.to_json(),
+        file_name=f"archon-run-{slugify(view.architecture.name)}.json",
+        mime="application/json",
+        icon=":material/download:",
+    )
+    trace_view.run_inspector(view)
+
+
+if ss.get(BACKEND_KEY) is None:
+    warm_up()  # the first run then starts at once instead of waiting for the model client to import
+
+st.title("Run")
+st.caption("Send a prompt through the architecture and inspect every candidate, judgement and call.")
+
+arch = state.architecture()
+findings = validate(arch)
+blocked = any(f.severity == "error" for f in findings)
+job = _job()
+if job is not None:
+    _settle(job)
+running = job is not None and not job.view.finished
+
+left, right = st.columns([3, 2], gap="large")
+with right:
+    st.markdown("**Architecture**")
+    trace_view.architecture_summary(arch, findings, None if blocked else estimate(arch))
+    st.page_link("pages/design.py", label="Change it on the Design page", icon="🧩")
+with left:
+    prompt = st.text_area("Prompt", key=PROMPT_KEY, height=110, placeholder="Ask anything…")
+    ss[f"_{PROMPT_KEY}"] = prompt
+    with st.expander("System prompt (optional)", expanded=bool(ss.get(SYSTEM_KEY))):
+        system = st.text_area("System prompt", key=SYSTEM_KEY, height=80, label_visibility="collapsed")
+        ss[f"_{SYSTEM_KEY}"] = system
+    with st.container(horizontal=True):
+        st.button(
+            "Run",
+            type="primary",
+            icon=":material/play_arrow:",
+            on_click=_start,
+            disabled=running or blocked,
+            help="The architecture has errors: fix them on the Design page." if blocked else None,
+        )
+        st.button("Cancel", icon=":material/stop:", on_click=_cancel, disabled=not running)
+    if notice := ss.pop(NOTICE_KEY, None):
+        st.warning(notice)
+    if blocked:
+        st.error("This architecture cannot run: fix the errors shown beside it on the Design page.", icon="🚫")
+    elif missing := _missing_keys(arch):
+        st.warning(
+            f"No API key for {', '.join(missing)}: those calls will fail. Add a key on the Settings page.",
+            icon="🔑",
+        )
+
+st.divider()
+job = _job()
+if job is None:
+    st.info("Press **Run** to start. Results appear here layer by layer as the calls finish.", icon="▶️")
+elif not job.view.finished:
+    live_results()
+else:
+    results(job)

@@ -1,0 +1,557 @@
+"""What a run did, layer by layer: candidate cards, rankings, critiques, verdicts, unit-test matrices,
+fusions with their inputs, and every call's exact messages and raw response.
+
+Everything is drawn from a ``RunView`` (app.runner): the layers and calls that have arrived so far,
+so the same widgets serve a run in progress, a finished run and a cancelled one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import pandas as pd
+import streamlit as st
+
+from app.runner import RunView
+from app.widgets import charts
+from archon_engine import Architecture, Finding
+from archon_engine.components.prompts import EXPLANATIONS
+from archon_engine.config import ComponentSpec, component_id
+from archon_engine.estimate import Estimate
+from archon_engine.models.keys import redact
+from archon_engine.state import Candidate, ComponentOutput, LayerResult, UnitTest
+from archon_engine.trace import CallRecord, Usage
+
+CARDS_PER_ROW = 3
+LONG_TEXT = 500  # characters; longer texts scroll inside a fixed-height box
+TYPE_ICONS = {
+    "generator": "✍️",
+    "fuser": "🧬",
+    "ranker": "🏆",
+    "critic": "🔍",
+    "verifier": "⚖️",
+    "unit_test_generator": "🧪",
+    "unit_test_evaluator": "📋",
+}
+PASS_MARKS = {True: "✅", False: "❌", None: "❔"}
+VERDICT_BADGES = {
+    True: ":green-badge[✅ correct]",
+    False: ":red-badge[❌ incorrect]",
+    None: ":orange-badge[❔ no verdict]",
+}
+PRODUCERS = ("generator", "fuser")
+
+
+# ---------------------------------------------------------------- small formatting helpers
+
+
+def money(cost: float | None) -> str:
+    if cost is None:
+        return "cost unknown"
+    return "$0" if cost == 0 else f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.2e}"
+
+
+def calls_text(count: int) -> str:
+    return f"{count} call" if count == 1 else f"{count} calls"
+
+
+def usage_money(usage: Usage) -> str:
+    return money(usage.cost_usd) + ("" if usage.cost_known else " + unknown")
+
+
+def layer_label(index: int, specs: list[ComponentSpec]) -> str:
+    """``L1 · critic``, ``L0 · 3 generators``, ``L0 · generator ×5``."""
+    types = list(dict.fromkeys(s.type for s in specs))
+    if len(specs) == 1:
+        spec = specs[0]
+        return f"L{index} · {spec.type}" + (f" ×{spec.samples}" if spec.samples > 1 else "")
+    if len(types) == 1:
+        return f"L{index} · {len(specs)} {types[0]}s"
+    return f"L{index} · " + " + ".join(types)
+
+
+def _call_icon(call: CallRecord) -> str:
+    return "❌" if call.error else "⚠️" if call.parse_error else "✅"
+
+
+def call_facts(call: CallRecord | None) -> str:
+    """model · temperature · tokens · cost · latency, from the call that made something."""
+    if call is None:
+        return "no call record"
+    temperature = call.params.get("temperature")
+    parts = [
+        f"`{call.model}`",
+        f"t={temperature:g}" if isinstance(temperature, int | float) else None,
+        f"{call.prompt_tokens}→{call.completion_tokens} tok",
+        money(call.cost_usd),
+        f"{call.latency_s:.2f} s",
+    ]
+    return " · ".join(p for p in parts if p)
+
+
+def _text_box(text: str) -> None:
+    """A model's text as markdown; long texts scroll in a fixed-height box."""
+    body = redact(text.strip()) or "*(empty)*"
+    if len(body) > LONG_TEXT:
+        with st.container(height=260, border=False):
+            st.markdown(body)
+    else:
+        st.markdown(body)
+
+
+def _grid(items: list, per_row: int = CARDS_PER_ROW) -> Iterable[tuple]:
+    """Yield (column, item) pairs, ``per_row`` cards side by side."""
+    for start in range(0, len(items), per_row):
+        columns = st.columns(per_row)
+        yield from zip(columns, items[start : start + per_row], strict=False)
+
+
+# ---------------------------------------------------------------- the architecture, small
+
+
+def architecture_summary(arch: Architecture, findings: list[Finding], est: Estimate | None) -> None:
+    """The architecture in a few lines: one per layer, the estimate, and its validation findings."""
+    with st.container(border=True):
+        st.markdown(f"**{arch.name}**")
+        lines = []
+        for i, layer in enumerate(arch.layers):
+            groups: dict[tuple[str, str], list[ComponentSpec]] = {}
+            for spec in layer:
+                groups.setdefault((spec.type, spec.model), []).append(spec)
+            parts = []
+            for (kind, model), specs in groups.items():
+                count = f"{len(specs)} × " if len(specs) > 1 else ""
+                samples = sum(s.samples for s in specs)
+                sampled = f" ({samples} samples)" if samples > len(specs) else ""
+                temperatures = ", ".join(dict.fromkeys(f"{s.temperature:g}" for s in specs))
+                parts.append(f"{TYPE_ICONS.get(kind, '•')} {count}{kind}{sampled} · `{model}` · t={temperatures}")
+            lines.append(f"- **L{i}** " + " + ".join(parts) if parts else f"- **L{i}** *(empty)*")
+        st.markdown("\n".join(lines) or "*No layers yet.*")
+        if est is not None:
+            cost = money(est.max_cost_usd) if est.max_cost_usd is not None else "unknown"
+            st.caption(
+                f"Up to {calls_text(est.calls)} per query · critical path {calls_text(est.critical_path_calls)} · "
+                f"max cost {cost}"
+            )
+        errors = [f for f in findings if f.severity == "error"]
+        warnings = [f for f in findings if f.severity == "warning"]
+        for finding in errors:
+            st.error(f"{finding.component or _where(finding)}: {finding.message}", icon="🚫")
+        if warnings:
+            st.caption("⚠️ " + " · ".join(f"{f.component or _where(f)}: {f.message}" for f in warnings))
+
+
+def _where(finding: Finding) -> str:
+    return f"layer {finding.layer}" if finding.layer is not None else "architecture"
+
+
+# ---------------------------------------------------------------- calls
+
+
+def call_details(call: CallRecord) -> None:
+    """One call in an expander: errors first, then the exact messages, the raw reply and what was parsed."""
+    tokens = f"{call.prompt_tokens}→{call.completion_tokens} tok"
+    label = f"{_call_icon(call)} {call.id} · {call.component} · {call.role} · {call.latency_s:.2f} s · {tokens}"
+    with st.expander(label):
+        if call.error:
+            st.error(f"Provider error: {redact(call.error)}", icon="❌")
+        if call.parse_error:
+            st.warning(f"The reply could not be parsed: {redact(call.parse_error)}", icon="⚠️")
+        params = {k: v for k, v in call.params.items() if k != "response_schema"}
+        facts = [f"model `{call.model}`", *(f"{k}={v}" for k, v in params.items())]
+        facts += [money(call.cost_usd), f"{call.start_s:.2f}–{call.end_s:.2f} s", f"retries {call.retries}"]
+        st.caption(" · ".join(facts))
+        st.markdown("**Messages sent**")
+        for message in call.messages:
+            content = message.get("content", "")
+            text = content if isinstance(content, str) else json.dumps(content, indent=2)
+            st.markdown(f"`{message.get('role', '?')}`")
+            st.code(redact(text), language=None, wrap_lines=True)
+        st.markdown("**Raw response**")
+        raw = call.raw_response
+        looks_json = raw is not None and raw.strip().startswith(("{", "["))
+        st.code(
+            redact(raw) if raw is not None else "(no response)",
+            language="json" if looks_json else None,
+            wrap_lines=True,
+        )
+        if call.parsed is not None:
+            st.markdown("**Parsed**")
+            st.json(call.parsed, expanded=True)
+        if "response_schema" in call.params:
+            st.markdown("**Response schema requested**")
+            st.json(call.params["response_schema"], expanded=False)
+
+
+def calls_list(calls: list[CallRecord]) -> None:
+    """Every call of a layer, in the order they started, problems counted first."""
+    if not calls:
+        st.caption("No calls yet.")
+        return
+    failed = sum(bool(c.error) for c in calls)
+    unparsed = sum(bool(c.parse_error) and not c.error for c in calls)
+    problems = [f"{failed} failed" if failed else "", f"{unparsed} unparseable (retried)" if unparsed else ""]
+    note = ", ".join(p for p in problems if p)
+    st.markdown(f"**Calls ({len(calls)})**" + (f" &nbsp; :red[{note}]" if note else ""))
+    for call in sorted(calls, key=lambda c: (c.start_s, c.id)):
+        call_details(call)
+
+
+# ---------------------------------------------------------------- candidates and what was said about them
+
+
+def candidate_card(
+    candidate: Candidate, call: CallRecord | None, catalog: dict[str, Candidate], *, kept: bool | None = None
+) -> None:
+    """A candidate: id, where it came from, its call's facts, its text, and a fusion's inputs."""
+    with st.container(border=True):
+        tag = "" if kept is None else (" &nbsp; :green-badge[passed on]" if kept else " &nbsp; :gray-badge[dropped]")
+        st.markdown(f"**{candidate.id}** &nbsp; :gray[from {candidate.source}]{tag}")
+        st.caption(call_facts(call))
+        if candidate.instruction:
+            st.caption(f"Instruction: {candidate.instruction}")
+        _text_box(candidate.text)
+        if candidate.inputs:
+            with st.expander(f"Inputs this fusion saw ({len(candidate.inputs)})"):
+                for cid in candidate.inputs:
+                    seen = catalog.get(cid)
+                    st.markdown(f"**{cid}**")
+                    st.markdown(redact(seen.text.strip()) if seen else "*(text not available)*")
+
+
+def _produced(outputs: list[ComponentOutput], layer: LayerResult, calls: dict[str, CallRecord], catalog) -> None:
+    candidates = [c for o in outputs for c in o.candidates or []]
+    passed = {c.id for c in layer.candidates}
+    for output in outputs:
+        for note in output.notes:
+            st.caption(f"{output.component}: {note}")
+    if not candidates:
+        st.info("No candidates were produced here: see the errors and calls below.")
+        return
+    for column, candidate in _grid(candidates):
+        with column:
+            candidate_card(candidate, calls.get(candidate.call_id or ""), catalog, kept=candidate.id in passed)
+
+
+def _critiques(output: ComponentOutput, inputs: list[Candidate], calls: dict[str, CallRecord]) -> None:
+    by_id = {c.candidate_id: c for c in output.critiques}
+    if not output.critiques:
+        st.error("No critiques came back: see the errors and calls below.")
+    for column, candidate in _grid(inputs):
+        with column, st.container(border=True):
+            st.markdown(f"**{candidate.id}** &nbsp; :gray[from {candidate.source}]")
+            st.caption(call_facts(calls.get(candidate.call_id or "")))
+            _text_box(candidate.text)
+            critique = by_id.get(candidate.id)
+            if critique is None:
+                st.warning("No critique for this candidate.")
+            else:
+                st.markdown(f":green[**Strengths**] {redact(critique.strengths)}")
+                st.markdown(f":orange[**Weaknesses**] {redact(critique.weaknesses)}")
+
+
+def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
+    ranking = output.ranking
+    if ranking is None:
+        st.error("This ranker returned no ranking.")
+        return
+    if ranking.failed:
+        st.error(f"The ranking failed, so nothing was cut: {redact(ranking.reason)}", icon="⚠️")
+    elif ranking.reason:
+        st.info(f"**Ranker's reason:** {redact(ranking.reason)}", icon="🏆")
+    kept = set(ranking.kept)
+    rows = [
+        {
+            "rank": rank,
+            "candidate": cid,
+            "outcome": "kept" if cid in kept else "cut",
+            "from": catalog[cid].source if cid in catalog else "",
+            "text": redact(catalog[cid].text.strip()) if cid in catalog else "",
+        }
+        for rank, cid in enumerate(ranking.order, start=1)
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "rank": st.column_config.NumberColumn("Rank", width="small"),
+            "candidate": st.column_config.TextColumn("Candidate", width="small"),
+            "outcome": st.column_config.TextColumn("Kept / cut", width="small"),
+            "from": st.column_config.TextColumn("From", width="small"),
+            "text": st.column_config.TextColumn("Text", width="large"),
+        },
+    )
+    st.caption(
+        f"Kept {len(ranking.kept)} of {len(ranking.order)}" + (f"; cut {', '.join(ranking.cut)}" if ranking.cut else "")
+    )
+
+
+def _verdicts(output: ComponentOutput, layer: LayerResult, catalog, calls: dict[str, CallRecord]) -> None:
+    passed = {c.id for c in layer.candidates}
+    for column, verdict in _grid(output.verdicts):
+        candidate = catalog.get(verdict.candidate_id)
+        with column, st.container(border=True):
+            tag = ":green-badge[passed on]" if verdict.candidate_id in passed else ":gray-badge[dropped]"
+            st.markdown(f"**{verdict.candidate_id}** &nbsp; {VERDICT_BADGES[verdict.correct]} &nbsp; {tag}")
+            if candidate is not None:
+                st.caption(call_facts(calls.get(candidate.call_id or "")))
+                _text_box(candidate.text)
+            st.markdown("**Verifier's reasoning**")
+            _text_box(verdict.reasoning)
+
+
+def _unit_tests(output: ComponentOutput) -> None:
+    tests = output.unit_tests or []
+    if not tests:
+        st.error("No unit tests were written: see the errors and calls below.")
+        return
+    st.markdown("\n".join(f"{i}. {redact(t.text)}" for i, t in enumerate(tests, start=1)))
+
+
+def unit_test_matrix(output: ComponentOutput, tests: dict[str, UnitTest], order: list[str]) -> pd.DataFrame:
+    """Rows candidates (best first), columns tests T1..Tn: ✅ passed, ❌ failed, ❔ no parseable result."""
+    test_ids = list(dict.fromkeys(r.test_id for r in output.test_results))
+    candidates = list(dict.fromkeys(r.candidate_id for r in output.test_results))
+    candidates.sort(key=lambda cid: order.index(cid) if cid in order else len(order))
+    results = {(r.candidate_id, r.test_id): r.passed for r in output.test_results}
+    rows = []
+    for cid in candidates:
+        row = {"candidate": cid}
+        row |= {f"T{i}": PASS_MARKS[results.get((cid, tid))] for i, tid in enumerate(test_ids, start=1)}
+        row["passed"] = f"{sum(bool(results.get((cid, t))) for t in test_ids)}/{len(test_ids)}"
+        rows.append(row)
+    frame = pd.DataFrame(rows)
+    return frame.set_index("candidate") if not frame.empty else frame
+
+
+def _evaluation(output: ComponentOutput, layer: LayerResult, tests: dict[str, UnitTest]) -> None:
+    if not output.test_results:
+        st.info("No test results: see the errors below.")
+        return
+    order = [c.id for c in layer.candidates]
+    matrix = unit_test_matrix(output, tests, order)
+    test_ids = list(dict.fromkeys(r.test_id for r in output.test_results))
+    config = {
+        f"T{i}": st.column_config.TextColumn(f"T{i}", help=tests[tid].text if tid in tests else tid, width="small")
+        for i, tid in enumerate(test_ids, start=1)
+    }
+    st.dataframe(matrix, column_config=config)
+    legend = [f"**T{i}** {redact(tests[tid].text) if tid in tests else tid}" for i, tid in enumerate(test_ids, start=1)]
+    st.caption(" · ".join(legend) + " — ✅ passed, ❌ failed, ❔ no parseable result")
+    with st.expander("Why each test passed or failed"):
+        rows = [
+            {"candidate": r.candidate_id, "test": r.test_id, "result": PASS_MARKS[r.passed], "reason": redact(r.reason)}
+            for r in output.test_results
+        ]
+        st.dataframe(pd.DataFrame(rows), hide_index=True)
+
+
+# ---------------------------------------------------------------- one layer
+
+
+def _specs_by_id(arch: Architecture, index: int) -> dict[str, ComponentSpec]:
+    return {component_id(index, j): spec for j, spec in enumerate(arch.layers[index])}
+
+
+def layer_view(view: RunView, index: int) -> None:
+    """Everything one layer did; a layer still running shows the calls that finished so far."""
+    specs = _specs_by_id(view.architecture, index)
+    calls = view.calls_of(index)
+    layer = next((r for r in view.layers if r.index == index), None)
+    usage = Usage.of(calls)
+    a, b, c, d = st.columns(4)
+    a.metric("Calls", usage.calls, help=f"{usage.failed_calls} failed or unparseable" if usage.failed_calls else None)
+    b.metric("Tokens in → out", f"{usage.prompt_tokens} → {usage.completion_tokens}")
+    c.metric("Cost", usage_money(usage))
+    d.metric("Wall time", f"{usage.latency_s:.2f} s")
+    if layer is None:
+        if index >= view.started_layers:
+            st.info("This layer has not started." if view.finished else "Waiting for the layers before it.")
+        elif view.finished:
+            st.warning("This layer did not finish: the calls it made are below.")
+        else:
+            st.info("Running: calls appear below as they finish.", icon="⏳")
+            _live_outputs(calls)
+        calls_list(calls)
+        return
+    for error in layer.errors:
+        st.warning(redact(error), icon="⚠️")
+    catalog = view.candidates_by_id()
+    by_call = {c.id: c for c in view.calls}
+    inputs = _inputs_of(view, index)
+    tests = {t.id: t for r in view.layers for o in r.outputs for t in o.unit_tests or []}
+    producers = [o for o in layer.outputs if _type(specs, o) in PRODUCERS]
+    if producers:
+        _component_header(producers, specs)
+        _produced(producers, layer, by_call, catalog)
+    for output in layer.outputs:
+        kind = _type(specs, output)
+        if kind in PRODUCERS:
+            continue
+        _component_header([output], specs)
+        for note in output.notes:
+            st.caption(note)
+        if kind == "critic":
+            _critiques(output, inputs, by_call)
+        elif kind == "ranker":
+            _ranking(output, catalog)
+        elif kind == "verifier":
+            _verdicts(output, layer, catalog, by_call)
+        elif kind == "unit_test_generator":
+            _unit_tests(output)
+        elif kind == "unit_test_evaluator":
+            _evaluation(output, layer, tests)
+        elif output.candidates is not None:
+            _produced([output], layer, by_call, catalog)
+    st.markdown(
+        "**Passes on:** " + (", ".join(f"`{c.id}`" for c in layer.candidates) or "*no candidates*"),
+        help="The candidates the next layer reads, in order; the first one of the last layer is the answer.",
+    )
+    calls_list(calls)
+
+
+def _type(specs: dict[str, ComponentSpec], output: ComponentOutput) -> str:
+    spec = specs.get(output.component)
+    return spec.type if spec else ""
+
+
+def _inputs_of(view: RunView, index: int) -> list[Candidate]:
+    """The candidates a layer read: those the previous layer passed on."""
+    before = [r for r in view.layers if r.index < index]
+    return list(before[-1].candidates) if before else []
+
+
+def _component_header(outputs: list[ComponentOutput], specs: dict[str, ComponentSpec]) -> None:
+    names = []
+    kinds = []
+    for output in outputs:
+        spec = specs.get(output.component)
+        kind = spec.type if spec else "component"
+        kinds.append(kind)
+        names.append(f"{output.component} `{spec.model}`" if spec else output.component)
+    kind = kinds[0]
+    st.markdown(f"##### {TYPE_ICONS.get(kind, '•')} {kind} — " + ", ".join(names), help=EXPLANATIONS.get(kind))
+
+
+def _live_outputs(calls: list[CallRecord]) -> None:
+    """Texts written by the calls that finished in a running layer (candidates before the layer ends)."""
+    written = [c for c in calls if c.role in ("generate", "fuse") and c.raw_response is not None]
+    for column, call in _grid(written):
+        with column, st.container(border=True):
+            st.markdown(f"**{call.component}** &nbsp; :gray[{call.id}]")
+            st.caption(call_facts(call))
+            _text_box(call.raw_response or "")
+
+
+# ---------------------------------------------------------------- the whole run
+
+
+def progress(view: RunView) -> None:
+    """Per-layer progress: calls finished out of those planned.
+
+    A running view draws a bordered box that always stays open; a finished one an ``st.status``
+    summary the reader can open.
+    """
+    total_planned = sum(view.expected_calls)
+    done = len(view.calls)
+    if view.finished:
+        labels = {
+            "completed": f"Finished · {calls_text(done)} in {view.elapsed_s:.1f} s",
+            "failed": f"Failed after {calls_text(done)}",
+            "budget_exceeded": f"Stopped by the budget after {calls_text(done)}",
+            "cancelled": f"Cancelled after {calls_text(done)}",
+            "error": "Could not run",
+        }
+        state = "complete" if view.status == "completed" else "error"
+        with st.status(labels[view.status], state=state, expanded=False):
+            _layer_bars(view)
+        return
+    with st.container(border=True):
+        where = (
+            f"layer {view.started_layers} of {len(view.architecture.layers)}"
+            if view.started_layers
+            else "starting (loading the model client)"
+        )
+        st.markdown(f"**:material/progress_activity: Running “{view.architecture.name}”** — {where}")
+        st.caption(f"{done} of {calls_text(total_planned)} planned finished · {view.elapsed_s:.1f} s")
+        _layer_bars(view)
+
+
+def _layer_bars(view: RunView) -> None:
+    finished = {r.index for r in view.layers}
+    for i, specs in enumerate(view.architecture.layers):
+        planned = view.expected_calls[i] if i < len(view.expected_calls) else 0
+        count = len(view.calls_of(i))
+        if i in finished:
+            icon, note = "✅", "done"
+        elif i < view.started_layers and not view.finished:
+            icon, note = "⏳", "running"
+        elif i < view.started_layers:
+            icon, note = "⛔", "stopped"
+        else:
+            icon, note = "○", "waiting"
+        extra = f" ({count - planned} retried)" if count > planned else ""
+        st.progress(
+            min(1.0, count / planned) if planned else (1.0 if i in finished else 0.0),
+            text=f"{icon} **{layer_label(i, specs)}** — {note} · {count} of {calls_text(planned)}{extra}",
+        )
+
+
+def outcome(view: RunView) -> None:
+    """The final answer (or why there is none) and the run's totals."""
+    prompt = view.prompt if len(view.prompt) <= 160 else view.prompt[:160] + "…"
+    st.caption(f"Last run: “{redact(prompt)}” on “{view.architecture.name}”")
+    if view.answer is not None:
+        st.success(redact(view.answer), title="Final answer", icon="🏁")
+    if view.status == "failed":
+        st.error(f"The run failed: {redact(view.error or 'no answer')}", icon="🚫")
+    elif view.status == "budget_exceeded":
+        st.warning(
+            f"The run stopped at the budget cap: {redact(view.error or '')}. What finished is below; "
+            "raise the cap on the Settings page.",
+            icon="💰",
+        )
+    elif view.status == "cancelled":
+        st.warning("The run was cancelled. What had finished is below; calls in flight are marked cancelled.", icon="⏹️")
+    elif view.status == "error":
+        st.error(f"The run could not start or stopped unexpectedly: {redact(view.error or '')}", icon="🚫")
+    usage = view.trace.total()
+    a, b, c, d = st.columns(4)
+    a.metric(
+        "Calls",
+        usage.calls,
+        delta=f"{usage.failed_calls} with problems" if usage.failed_calls else None,
+        delta_color="inverse",
+        delta_arrow="off",
+    )
+    b.metric("Tokens in → out", f"{usage.prompt_tokens} → {usage.completion_tokens}")
+    c.metric("Cost", usage_money(usage))
+    d.metric("Wall time", f"{view.elapsed_s:.1f} s", help="From pressing Run to the last event.")
+
+
+def timeline_and_costs(view: RunView, *, totals: bool = True) -> None:
+    """The Gantt timeline of every call; with ``totals``, the per-layer cost, token and time bars too."""
+    calls = view.calls
+    if not calls:
+        st.caption("No calls yet.")
+        return
+    st.markdown("**Every call on one clock** — bars that overlap ran in parallel; hatched bars failed.")
+    st.plotly_chart(charts.timeline(calls), config={"displaylogo": False})
+    if not totals:
+        st.caption("Per-layer totals appear when the run ends.")
+        return
+    labels = {i: layer_label(i, specs) for i, specs in enumerate(view.architecture.layers)}
+    st.markdown("**Totals per layer**")
+    st.plotly_chart(charts.layer_totals(view.trace.by_layer(), labels), config={"displaylogo": False})
+
+
+def run_inspector(view: RunView) -> None:
+    """One tab per layer of the architecture, then the timeline (and, once finished, the totals)."""
+    names = [layer_label(i, specs) for i, specs in enumerate(view.architecture.layers)]
+    tabs = st.tabs([*names, "⏱️ Timeline & costs"])
+    for index, tab in enumerate(tabs[:-1]):
+        with tab:
+            layer_view(view, index)
+    with tabs[-1]:
+        timeline_and_costs(view, totals=view.finished)
