@@ -2,7 +2,7 @@
 
     python benchmarks/parallel.py            # prints one JSON object (progress goes to stderr)
 
-1. "10 samples -> ranker -> critic -> fuser" (13 calls, 4 layers) on "openai/fake-model" served by
+1. "10 samples -> ranker -> critic -> fuser" (13 calls, 4 layers) on MODEL (a priced name) served by
    FakeOpenAIServer(latency=0.2), through ``archon_engine.run`` and the real LitellmBackend: wall
    time against the critical-path bound (4 x 0.2 s), and against the same 13 calls made one after
    another with bare ``litellm.acompletion`` (as Archon's sequential engine does).
@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import asyncio  # noqa: E402
-import json  # noqa: E402
-import os  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
+import asyncio
+import json
+import os
+import statistics
+import time
 
 LATENCY = 0.2
-MODEL = "openai/fake-model"
+MODEL = "openai/gpt-4o-mini"  # a priced name, served by the fake endpoint: litellm takes its fast cost path
 RUNS = 7  # timed runs of the architecture (after one warm-up run)
 OVERHEAD_CALLS = 50
 LOCAL_PROMPTS = [
@@ -56,41 +56,61 @@ def architecture(api_base: str) -> dict:
     }
 
 
+def timed_runs(arch: dict, runs: int = RUNS, **kwargs) -> tuple[list[float], list]:
+    """Wall times and results of ``runs`` runs (after a warm-up run)."""
+    from archon_engine import run
+
+    result = run(arch, "What is the capital of France?", **kwargs)  # warm-up: connections, lazy imports
+    assert result.status == "completed", result.error
+    walls, results = [], []
+    for _ in range(runs):
+        start = time.perf_counter()
+        result = run(arch, "What is the capital of France?", **kwargs)
+        walls.append(time.perf_counter() - start)
+        assert result.status == "completed" and len(result.trace.calls) == 13, result.error
+        assert all(c.ok for c in result.trace.calls), [c.error or c.parse_error for c in result.trace.calls]
+        results.append(result)
+    return walls, results
+
+
 def bench_parallel(server) -> dict:
     """Wall time of the architecture through the engine, and of its calls made one after another."""
-    from archon_engine import run
     from archon_engine.models.litellm_backend import import_litellm
 
     litellm = import_litellm()
     arch = architecture(server.base_url)
     layers = len(arch["layers"])
-    result = run(arch, "What is the capital of France?")  # warm-up: connections, lazy imports
-    assert result.status == "completed", result.error
-    walls = []
-    for _ in range(RUNS):
-        start = time.perf_counter()
-        result = run(arch, "What is the capital of France?")
-        walls.append(time.perf_counter() - start)
-        assert result.status == "completed" and len(result.trace.calls) == 13, result.error
-        assert all(c.ok for c in result.trace.calls), [c.error or c.parse_error for c in result.trace.calls]
-    calls = result.trace.calls
+    walls, results = timed_runs(arch)
+    calls = results[-1].trace.calls
+    per_layer = [r.trace.by_layer() for r in results]
+    max_in_flight = server.max_in_flight
+
+    def bare(call):
+        return litellm.acompletion(
+            model=call.model,
+            messages=call.messages,
+            api_base=server.base_url,
+            temperature=call.params["temperature"],
+            max_tokens=call.params["max_tokens"],
+        )
 
     async def sequential() -> float:
         start = time.perf_counter()
         for call in calls:
-            await litellm.acompletion(
-                model=call.model,
-                messages=call.messages,
-                api_base=server.base_url,
-                temperature=call.params["temperature"],
-                max_tokens=call.params["max_tokens"],
-            )
+            await bare(call)
+        return time.perf_counter() - start
+
+    async def bare_layers() -> float:
+        """The floor litellm sets: each layer's calls gathered at once, no engine around them."""
+        start = time.perf_counter()
+        for layer in range(layers):
+            await asyncio.gather(*(bare(c) for c in calls if c.layer == layer))
         return time.perf_counter() - start
 
     sequential_s = statistics.median(asyncio.run(sequential()) for _ in range(3))
+    bare_parallel_s = statistics.median(asyncio.run(bare_layers()) for _ in range(RUNS))
     wall = statistics.median(walls)
     bound = layers * LATENCY
-    per_layer = result.trace.by_layer()
     return {
         "calls": len(calls),
         "layers": layers,
@@ -99,11 +119,79 @@ def bench_parallel(server) -> dict:
         "wall_runs_s": [round(w, 3) for w in walls],
         "critical_path_bound_s": round(bound, 4),
         "ratio": round(wall / bound, 4),
-        "layer_latency_s": {str(k): round(v.latency_s, 3) for k, v in per_layer.items()},
+        "layer_latency_s_median": {
+            str(k): round(statistics.median(p[k].latency_s for p in per_layer), 3) for k in per_layer[0]
+        },
+        "server_max_in_flight": max_in_flight,
         "sequential_s": round(sequential_s, 4),
         "speedup_vs_sequential": round(sequential_s / wall, 3),
-        "server_max_in_flight": server.max_in_flight,
+        "diagnostic_bare_litellm_parallel": {
+            "wall_s": round(bare_parallel_s, 4),
+            "ratio": round(bare_parallel_s / bound, 4),
+            "speedup_vs_sequential": round(sequential_s / bare_parallel_s, 3),
+        },
     }
+
+
+def bench_slow_calls() -> dict:
+    """Diagnostic: the same architecture when calls last 1 s (closer to real models)."""
+    from archon_engine.models.fake_server import FakeOpenAIServer
+
+    latency = 1.0
+    with FakeOpenAIServer(latency=latency) as server:
+        arch = architecture(server.base_url)
+        walls, _ = timed_runs(arch, runs=3)
+    wall = statistics.median(walls)
+    return {
+        "latency_s": latency,
+        "wall_s": round(wall, 4),
+        "ratio": round(wall / (len(arch["layers"]) * latency), 4),
+    }
+
+
+def bench_call_cost(litellm) -> dict:
+    """Diagnostic: process CPU per call (engine, bare litellm, a plain HTTP post) on a 0-latency server."""
+    import aiohttp
+
+    from archon_engine.models.base import ModelRequest
+    from archon_engine.models.client import ModelClient
+    from archon_engine.models.fake_server import FakeOpenAIServer
+    from archon_engine.models.litellm_backend import LitellmBackend
+
+    messages = [{"role": "user", "content": "What is the capital of France?"}]
+    calls = 100
+
+    async def measure(url: str) -> dict:
+        client = ModelClient(LitellmBackend())
+        request = ModelRequest(model=MODEL, messages=messages, max_tokens=256, api_base=url)
+
+        async def engine_call() -> None:
+            await client.call(request, layer=0, component="L0.C0", component_type="generator")
+
+        async def litellm_call() -> float:
+            response = await litellm.acompletion(model=MODEL, messages=messages, api_base=url, max_tokens=256)
+            return response._hidden_params.get("litellm_overhead_time_ms") or 0.0
+
+        async with aiohttp.ClientSession() as session:
+
+            async def http_call() -> None:
+                body = {"model": "fake-model", "messages": messages, "max_tokens": 256}
+                async with session.post(url + "/chat/completions", json=body) as response:
+                    await response.read()
+
+            out = {}
+            for name, call in (("engine", engine_call), ("litellm", litellm_call), ("plain_http", http_call)):
+                for _ in range(3):
+                    await call()
+                cpu = time.process_time()
+                results = [await call() for _ in range(calls)]
+                out[f"{name}_cpu_ms_per_call"] = round((time.process_time() - cpu) * 1000 / calls, 2)
+                if name == "litellm":
+                    out["litellm_reported_overhead_ms"] = round(statistics.median(results), 2)
+            return out
+
+    with FakeOpenAIServer(latency=0.0) as server:
+        return asyncio.run(measure(server.base_url))
 
 
 def bench_overhead(server) -> dict:
@@ -154,8 +242,8 @@ def bench_embedded() -> dict:
         "layers": [[{"type": "generator", "model": f"local/{local.MODEL_NAME}", **LOCAL_PARAMS}]],
     }
     Llama = local._quiet_llama_class()
-    llama = Llama(model_path=str(local.model_path()), n_ctx=local.CONTEXT_TOKENS, verbose=False)
-    raw_threads = llama.n_threads
+    threads = local.default_threads()  # as many llama.cpp threads as each engine instance has
+    llama = Llama(model_path=str(local.model_path()), n_ctx=local.CONTEXT_TOKENS, n_threads=threads, verbose=False)
     try:
         run(arch, "Say hello.")  # warm-up: loads the engine's pool
         llama.reset()
@@ -163,19 +251,20 @@ def bench_embedded() -> dict:
         engine_tokens = raw_tokens = 0
         engine_s = raw_s = 0.0
         same_tokens = True
-        for prompt in LOCAL_PROMPTS:  # interleaved, so that load on the machine hits both alike
-            start = time.perf_counter()
-            result = run(arch, prompt)
-            engine_s += time.perf_counter() - start
-            assert result.status == "completed", result.error
-            engine_tokens += result.usage.completion_tokens
-
-            start = time.perf_counter()
-            llama.reset()  # the engine resets before every call, for repeatable temperature 0
-            raw = llama.create_chat_completion(messages=[{"role": "user", "content": prompt}], **LOCAL_PARAMS)
-            raw_s += time.perf_counter() - start
-            raw_tokens += raw["usage"]["completion_tokens"]
-            same_tokens &= raw["usage"]["completion_tokens"] == result.usage.completion_tokens
+        for i, prompt in enumerate(LOCAL_PROMPTS * 2):  # interleaved, alternating who goes first
+            for way in ("engine", "raw") if i % 2 == 0 else ("raw", "engine"):
+                start = time.perf_counter()
+                if way == "engine":
+                    result = run(arch, prompt)
+                    engine_s += time.perf_counter() - start
+                    assert result.status == "completed", result.error
+                    engine_tokens += (engine_count := result.usage.completion_tokens)
+                else:
+                    llama.reset()  # the engine resets before every call, for repeatable temperature 0
+                    raw = llama.create_chat_completion(messages=[{"role": "user", "content": prompt}], **LOCAL_PARAMS)
+                    raw_s += time.perf_counter() - start
+                    raw_tokens += (raw_count := raw["usage"]["completion_tokens"])
+            same_tokens &= engine_count == raw_count
     finally:
         llama.close()
     engine_tps, raw_tps = engine_tokens / engine_s, raw_tokens / raw_s
@@ -184,8 +273,7 @@ def bench_embedded() -> dict:
         "embedded_raw_tokens_per_s": round(raw_tps, 2),
         "embedded_ratio": round(engine_tps / raw_tps, 4),
         "embedded_tokens": {"engine": engine_tokens, "raw": raw_tokens, "same_per_prompt": same_tokens},
-        "embedded_threads": {"engine_per_instance": max(1, (os.cpu_count() or 1) // local.default_pool_size()),
-                             "engine_pool_size": local.default_pool_size(), "raw": raw_threads},
+        "embedded_threads": {"per_instance": threads, "engine_pool_size": local.default_pool_size()},
     }
 
 
@@ -195,15 +283,20 @@ def main() -> None:
     from archon_engine.models.litellm_backend import import_litellm
 
     log("importing litellm")
-    import_litellm()
-    out: dict = {}
+    litellm = import_litellm()
+    out: dict = {"load_average_at_start": [round(x, 2) for x in os.getloadavg()]}
     with FakeOpenAIServer(latency=LATENCY) as server:
         log("parallel run vs critical path and sequential calls")
         out.update(bench_parallel(server))
         log(f"engine overhead: {OVERHEAD_CALLS} calls each way")
         out.update(bench_overhead(server))
+    log("diagnostic: 1 s calls")
+    out["diagnostic_latency_1s"] = bench_slow_calls()
+    log("diagnostic: CPU per call")
+    out["diagnostic_cpu_per_call"] = bench_call_cost(litellm)
     log("embedded model throughput")
     out.update(bench_embedded())
+    out["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     out["targets"] = {
         "ratio_max": TARGETS["ratio"],
         "speedup_vs_sequential_min": TARGETS["speedup_vs_sequential"],

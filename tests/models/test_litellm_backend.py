@@ -143,11 +143,16 @@ def test_run_completes_through_litellm_with_traced_tokens():
 
 
 @pytest.mark.parametrize("fault_rate", [0.0, 1.0])
-def test_api_key_never_appears_in_the_result(monkeypatch, fault_rate):
+@pytest.mark.parametrize("via", ["environment", "api_keys"])
+def test_api_key_never_appears_in_the_result(monkeypatch, fault_rate, via):
     canary = "sk-canary-" + secrets.token_hex(16)
-    monkeypatch.setenv("OPENAI_API_KEY", canary)
+    kwargs = {}
+    if via == "environment":
+        monkeypatch.setenv("OPENAI_API_KEY", canary)
+    else:  # a key typed into the app for one session
+        kwargs["api_keys"] = {"openai": canary}
     with FakeOpenAIServer(fault_rate=fault_rate, fault_kinds=["400"]) as server:
-        result = run(architecture(server), "Tell me a secret.")
+        result = run(architecture(server), "Tell me a secret.", **kwargs)
     assert server.headers[0]["authorization"] == f"Bearer {canary}"  # the key was really used
     assert result.status == ("completed" if fault_rate == 0 else "failed")
     exported = result.to_json()
