@@ -5,24 +5,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from app.widgets.graph import colour
 from archon_engine.trace import CallRecord, Usage
 
-COMPONENT_COLORS = {
-    "generator": "#4f46e5",
-    "fuser": "#0891b2",
-    "ranker": "#d97706",
-    "critic": "#db2777",
-    "verifier": "#16a34a",
-    "unit_test_generator": "#7c3aed",
-    "unit_test_evaluator": "#65a30d",
-}
-OTHER_COLOR = "#64748b"
 FAILED_COLOR = "#dc2626"
 ROW_PX = 26
-
-
-def color_of(component_type: str) -> str:
-    return COMPONENT_COLORS.get(component_type, OTHER_COLOR)
 
 
 def _row_label(call: CallRecord) -> str:
@@ -55,9 +42,9 @@ def timeline(calls: list[CallRecord]) -> go.Figure:
                 x=[max(c.latency_s, 0.002) for c in group],
                 base=[c.start_s for c in group],
                 marker={
-                    "color": color_of(kind),
+                    "color": colour(kind),
                     "line": {
-                        "color": [FAILED_COLOR if not c.ok else color_of(kind) for c in group],
+                        "color": [FAILED_COLOR if not c.ok else colour(kind) for c in group],
                         "width": [2 if not c.ok else 0 for c in group],
                     },
                     "pattern": {"shape": ["/" if not c.ok else "" for c in group], "fgcolor": FAILED_COLOR},
