@@ -183,18 +183,23 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if fake.latency:
                 time.sleep(fake.latency)
-            if fault == "429":
-                headers = {"Retry-After": f"{fake.retry_after:g}"}
-                self._error(429, "Rate limit reached (injected)", "rate_limit_error", headers)
-            elif fault in ("400", "500", "503"):
-                kind = "invalid_request_error" if fault == "400" else "server_error"
-                self._error(int(fault), f"injected {fault}", kind)
-            elif fault == "malformed":
-                self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
-            else:
-                self._send(200, json.dumps(fake.completion(body)).encode())
+            answer = self._answer(fake, fault, body)
         finally:
-            fake._leave()
+            fake._leave()  # before the reply is sent: a client that has its answer sees it counted out
+        answer()
+
+    def _answer(self, fake: FakeOpenAIServer, fault: str | None, body: dict[str, Any]) -> Callable[[], None]:
+        """What to send back, as a function that sends it."""
+        if fault == "429":
+            headers = {"Retry-After": f"{fake.retry_after:g}"}
+            return lambda: self._error(429, "Rate limit reached (injected)", "rate_limit_error", headers)
+        if fault in ("400", "500", "503"):
+            kind = "invalid_request_error" if fault == "400" else "server_error"
+            return lambda: self._error(int(fault), f"injected {fault}", kind)
+        if fault == "malformed":
+            return lambda: self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
+        payload = json.dumps(fake.completion(body)).encode()
+        return lambda: self._send(200, payload)
 
 
 # -- default replies -------------------------------------------------------------------------------
