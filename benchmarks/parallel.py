@@ -10,6 +10,10 @@
    endpoint, one call at a time, interleaved.
 3. The embedded model (local/smollm2-135m, temperature 0, max_tokens 128): generated tokens/s
    through the engine versus raw llama-cpp-python on the same prompts, one call at a time.
+
+Diagnostics (no targets): the same calls gathered per layer with bare litellm (the floor litellm
+sets), the architecture at 1 s per call, and process CPU per call (engine, litellm, plain HTTP).
+Results and their reading: docs/benchmarks.md.
 """
 
 from __future__ import annotations

@@ -159,10 +159,11 @@ class LitellmBackend:
 
     def _cost(self, response: Any, model: str) -> float | None:
         """litellm's cost of the call; None when litellm has no price for the model."""
-        cost = (getattr(response, "_hidden_params", None) or {}).get("response_cost")
-        if cost is None:
-            try:
-                cost = self.litellm.completion_cost(completion_response=response, model=model)
-            except Exception:
-                return None
-        return float(cost)
+        hidden = getattr(response, "_hidden_params", None) or {}
+        if "response_cost" in hidden:  # litellm priced it already (None: no known price)
+            cost = hidden["response_cost"]
+            return None if cost is None else float(cost)
+        try:
+            return float(self.litellm.completion_cost(completion_response=response, model=model))
+        except Exception:
+            return None
