@@ -17,7 +17,6 @@ class Candidate(BaseModel):
     model: str
     inputs: list[str] = Field(default_factory=list)  # candidate ids it was made from
     call_id: str | None = None
-    instruction: str | None = None  # extra instruction the generating call carried, if any
 
 
 class Critique(BaseModel):

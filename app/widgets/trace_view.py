@@ -209,8 +209,6 @@ def candidate_card(
         tag = "" if kept is None else (" &nbsp; :green-badge[passed on]" if kept else " &nbsp; :gray-badge[dropped]")
         st.markdown(f"**{candidate.id}** &nbsp; :gray[from {candidate.source}]{tag}")
         st.caption(call_facts(call))
-        if candidate.instruction:
-            st.caption(f"Instruction: {candidate.instruction}")
         _text_box(candidate.text)
         if candidate.inputs:
             with st.expander(f"Inputs this fusion saw ({len(candidate.inputs)})"):
