@@ -4,6 +4,7 @@ node, run a prompt on the embedded model, read the answer and the candidate card
 A screenshot of each step is saved under test-artifacts/ for people to look at.
 """
 
+import os
 import socket
 import subprocess
 import sys
@@ -47,7 +48,7 @@ def app_url(tmp_path_factory):
             "--browser.gatherUsageStats=false", "--browser.serverAddress=127.0.0.1",
         ],
         cwd=ROOT,
-        env={**__import__("os").environ, "ARCHON_DATA_DIR": str(env_data)},
+        env={**os.environ, "ARCHON_DATA_DIR": str(env_data)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip
