@@ -102,13 +102,6 @@ class RunView:
         return redact(json.dumps(partial, indent=2))
 
 
-def _describe(exc: BaseException) -> str:
-    """One line naming the first real error (inside exception groups), secrets redacted."""
-    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
-        exc = exc.exceptions[0]
-    return redact(f"{type(exc).__name__}: {exc}")
-
-
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
 _warm_up_started = threading.Event()
@@ -189,7 +182,7 @@ class RunJob:
         except ArchitectureError as exc:
             return _Finished("error", error="the architecture cannot run: " + "; ".join(map(str, exc.findings)))
         except Exception as exc:  # an engine or provider failure the engine did not record: say what it was
-            return _Finished("error", error=_describe(exc))
+            return _Finished("error", error=redact(f"{type(exc).__name__}: {exc}"))
         return _Finished(result.status, result=result, error=result.error)
 
     def _done(self, task: asyncio.Task) -> None:

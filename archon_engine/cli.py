@@ -40,8 +40,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _missing_keys(arch: Architecture) -> list[str]:
-    providers = {keys.provider_of(spec.model) for layer in arch.layers for spec in layer}
-    return sorted(p for p in providers if not keys.provider_ready(p))
+    specs = [spec for layer in arch.layers for spec in layer]
+    return sorted({keys.provider_of(s.model) for s in specs if keys.needs_key(s.model, s.api_base)})
 
 
 def _on_embedded_model(arch: Architecture) -> Architecture:

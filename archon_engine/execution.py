@@ -105,8 +105,8 @@ async def arun(
             if not result.candidates and any(o.candidates is not None for o in result.outputs):
                 status, error = "failed", f"layer {index} produced no candidates: " + "; ".join(result.errors)
                 break
-    except* BudgetExceeded as group:
-        status, error = "budget_exceeded", str(_first_leaf(group))
+    except BudgetExceeded as exc:
+        status, error = "budget_exceeded", str(exc)
     answer = state.candidates[0].text if status == "completed" and state.candidates else None
     if status == "completed" and answer is None:
         status, error = "failed", "the last layer passed on no candidate"
@@ -120,12 +120,6 @@ async def arun(
         trace=client.trace,
         usage=client.trace.total(),
     )
-
-
-def _first_leaf(error: BaseException) -> BaseException:
-    while isinstance(error, BaseExceptionGroup):
-        error = error.exceptions[0]
-    return error
 
 
 async def _run_layer(index: int, specs: list, state: RunState, client: ModelClient) -> LayerResult:

@@ -16,7 +16,7 @@ from archon_engine.presets import slugify
 JOB_KEY = "run_job"
 NOTICE_KEY = "run_notice"
 PROMPT_KEY, SYSTEM_KEY = "run_prompt", "run_system"
-DEFAULT_PROMPT = "What is the capital of France? Answer in one sentence."
+DEFAULT_PROMPT = "What is the capital of Japan? Answer in one sentence."
 REFRESH_S = 0.5
 
 ss = st.session_state
@@ -58,15 +58,8 @@ def _cancel() -> None:
 
 def _missing_keys(arch) -> list[str]:
     """Models whose provider has no key here (their calls would fail)."""
-    session_keys = state.api_keys()
-    return sorted(
-        {
-            spec.model
-            for layer in arch.layers
-            for spec in layer
-            if not spec.api_base and not keys.provider_ready(keys.provider_of(spec.model), session_keys)
-        }
-    )
+    specs = [spec for layer in arch.layers for spec in layer]
+    return sorted({s.model for s in specs if keys.needs_key(s.model, s.api_base, state.api_keys())})
 
 
 def _settle(job: RunJob) -> None:

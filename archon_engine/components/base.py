@@ -21,9 +21,14 @@ T = TypeVar("T")
 
 
 async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
-    """Run concurrently, results in order; if one fails, the others are cancelled (no orphans)."""
-    async with asyncio.TaskGroup() as group:
-        tasks = [group.create_task(_as_coroutine(a)) for a in awaitables]
+    """Run concurrently, results in order. If one fails, the others are cancelled (no orphans) and
+    the first failure is raised as itself, not wrapped in an exception group."""
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(_as_coroutine(a)) for a in awaitables]
+    except BaseExceptionGroup as failures:
+        first = failures.exceptions[0]
+        raise first from failures
     return [task.result() for task in tasks]
 
 

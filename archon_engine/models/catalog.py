@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 from archon_engine.models import keys, local, prices
 
 EMBEDDED = f"local/{local.MODEL_NAME}"
 
 
-def provider_models(provider: str) -> list[str]:
+@cache
+def provider_models(provider: str) -> tuple[str, ...]:
     """Chat models litellm's price table lists for a provider, as litellm names."""
     names = set()
     for name, entry in prices.table().items():
@@ -17,7 +20,7 @@ def provider_models(provider: str) -> list[str]:
             names.add(name)
         elif "/" not in name or provider in ("together_ai", "bedrock"):
             names.add(f"{provider}/{name}")
-    return sorted(names)
+    return tuple(sorted(names))
 
 
 def available_models(session_keys: dict[str, str] | None = None) -> list[str]:

@@ -77,6 +77,11 @@ def provider_ready(provider: str, session_keys: dict[str, str] | None = None) ->
     return names is None or any(os.environ.get(n) for n in names)
 
 
+def needs_key(model: str, api_base: str | None = None, session_keys: dict[str, str] | None = None) -> bool:
+    """True when a call to ``model`` would fail for want of an API key (a custom endpoint needs none)."""
+    return not api_base and not provider_ready(provider_of(model), session_keys)
+
+
 def ready_providers(session_keys: dict[str, str] | None = None) -> list[str]:
     """The key-needing providers that have a key."""
     return [p for p in PROVIDER_KEYS if provider_ready(p, session_keys)]

@@ -118,8 +118,8 @@ class LitellmBackend:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         litellm = self.litellm
-        provider = keys.provider_of(request.model)
-        if not request.api_base and not keys.provider_ready(provider, self.api_keys):
+        if keys.needs_key(request.model, request.api_base, self.api_keys):
+            provider = keys.provider_of(request.model)
             variable = keys.PROVIDER_KEYS[provider][0]
             raise ModelError(f"no API key for {provider}: set {variable} (environment, .env or the Settings page)")
         kwargs: dict[str, Any] = {
