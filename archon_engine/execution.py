@@ -14,7 +14,7 @@ from archon_engine.components import registry
 from archon_engine.components.base import gather_all
 from archon_engine.config import Architecture, component_id, load_config
 from archon_engine.models.base import ModelBackend
-from archon_engine.models.client import Budget, BudgetExceeded, Limits, ModelClient
+from archon_engine.models.client import Budget, BudgetExceeded, Limits, ModelClient, Throttle
 from archon_engine.models.keys import redact
 from archon_engine.state import LayerResult, RunState
 from archon_engine.trace import CallRecord, Trace, Usage
@@ -71,11 +71,12 @@ async def arun(
     limits: Limits | None = None,
     budget: Budget | None = None,
     on_event: Callable[[RunEvent], None] | None = None,
+    throttle: Throttle | None = None,
 ) -> RunResult:
     """Run an architecture on a prompt (or a conversation). Raises ArchitectureError if it cannot run.
 
     ``backend`` defaults to litellm (with ``api_keys``, provider -> key, over the environment's);
-    pass a ``FakeModel`` for tests.
+    pass a ``FakeModel`` for tests. Runs sharing a ``throttle`` share its concurrency limits.
     """
     arch = architecture if isinstance(architecture, Architecture) else load_config(architecture)
     errors = [f for f in validate(arch) if f.severity == "error"]
@@ -91,6 +92,7 @@ async def arun(
         limits=limits,
         budget=budget,
         on_call=lambda record: emit(RunEvent(kind="call_finished", layer=record.layer, call=record)),
+        throttle=throttle,
     )
     state = RunState(messages=tuple(_conversation(prompt, system)))
     layers: list[LayerResult] = []

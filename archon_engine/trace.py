@@ -29,6 +29,7 @@ class CallRecord(BaseModel):
     end_s: float = 0.0
     retries: int = 0
     error: str | None = None
+    cached: bool = False  # replayed from the response cache
 
     @property
     def latency_s(self) -> float:
@@ -42,6 +43,7 @@ class CallRecord(BaseModel):
 class Usage(BaseModel):
     calls: int = 0
     failed_calls: int = 0
+    cached_calls: int = 0  # answered from the response cache, not by a model
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float = 0.0
@@ -55,6 +57,7 @@ class Usage(BaseModel):
         return cls(
             calls=len(calls),
             failed_calls=sum(not c.ok for c in calls),
+            cached_calls=sum(c.cached for c in calls),
             prompt_tokens=sum(c.prompt_tokens for c in calls),
             completion_tokens=sum(c.completion_tokens for c in calls),
             cost_usd=sum(c.cost_usd or 0.0 for c in calls),

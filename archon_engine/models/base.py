@@ -26,6 +26,7 @@ class ModelReply(BaseModel):
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cost_usd: float | None = 0.0  # None: the provider's price is unknown
+    cached: bool = False  # replayed from the response cache: no model was called
 
 
 class ModelError(Exception):

@@ -44,6 +44,21 @@ class BudgetExceeded(RuntimeError):
 CallListener = Callable[[CallRecord], None]
 
 
+class Throttle:
+    """Concurrent-call slots per provider. Runs that share one throttle share its limits."""
+
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or Limits()
+        self._semaphores: dict[str, asyncio.Semaphore] = {}
+
+    def slot(self, model: str) -> asyncio.Semaphore:
+        provider = keys.provider_of(model)
+        if provider not in self._semaphores:
+            size = self.limits.per_provider.get(provider, self.limits.concurrency)
+            self._semaphores[provider] = asyncio.Semaphore(size)
+        return self._semaphores[provider]
+
+
 class ModelClient:
     """Makes calls for one run and records each of them in ``trace``."""
 
@@ -54,28 +69,24 @@ class ModelClient:
         limits: Limits | None = None,
         budget: Budget | None = None,
         on_call: CallListener | None = None,
+        throttle: Throttle | None = None,
     ):
+        """``throttle`` shares concurrency limits with other runs (an evaluation's items); without
+        one, this run gets its own slots from ``limits``."""
         self.backend = backend
-        self.limits = limits or Limits()
+        self.limits = limits or (throttle.limits if throttle else Limits())
+        self.throttle = throttle or Throttle(self.limits)
         self.budget = budget or Budget()
         self.on_call = on_call
         self.trace = Trace()
         self._t0 = time.perf_counter()
         self._ids = itertools.count(1)
-        self._semaphores: dict[str, asyncio.Semaphore] = {}
         self._calls = 0
         self._spent_usd = 0.0
         self._reserved_usd = 0.0
 
     def _now(self) -> float:
         return time.perf_counter() - self._t0
-
-    def _semaphore(self, model: str) -> asyncio.Semaphore:
-        provider = keys.provider_of(model)
-        if provider not in self._semaphores:
-            size = self.limits.per_provider.get(provider, self.limits.concurrency)
-            self._semaphores[provider] = asyncio.Semaphore(size)
-        return self._semaphores[provider]
 
     def _reserve(self, request: ModelRequest) -> float:
         """Check the budget for one more call and reserve its worst-case cost."""
@@ -106,7 +117,7 @@ class ModelClient:
             params=_params(request),
         )
         try:
-            async with self._semaphore(request.model):
+            async with self.throttle.slot(request.model):
                 record.start_s = self._now()
                 await self._attempt(request, record)
         except asyncio.CancelledError:
@@ -115,7 +126,7 @@ class ModelClient:
         finally:
             record.end_s = self._now()
             self._reserved_usd -= bound
-            self._spent_usd += record.cost_usd or 0.0
+            self._spent_usd += 0.0 if record.cached else record.cost_usd or 0.0
             self.trace.calls.append(record)
             if self.on_call is not None:
                 self.on_call(record)
@@ -145,6 +156,7 @@ class ModelClient:
             record.prompt_tokens = reply.prompt_tokens
             record.completion_tokens = reply.completion_tokens
             record.cost_usd = reply.cost_usd
+            record.cached = reply.cached
             return
 
 
