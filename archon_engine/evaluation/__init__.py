@@ -1,0 +1,1 @@
+"""Evaluation: datasets, scorers, batch runs and comparisons against baselines."""
