@@ -38,6 +38,15 @@ class ComponentSpec(BaseModel):
     unit_test_cap: int | None = None
     system_prompt: str | None = None
     api_base: str | None = None
+    instruction: str | None = None  # a variant name (components.instructions.VARIANTS) or the user's own text
+    extractor: str | None = None  # majority_vote: how an answer is read from a candidate (components.extractors)
+    pattern: str | None = None  # the regex extractor's pattern
+    field: str | None = None  # the json_field extractor's key (dotted for nested objects)
+
+    @field_validator("instruction", "pattern", "field", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="before")
     @classmethod

@@ -47,7 +47,7 @@ def estimate(arch: Architecture, query_tokens: int = 500) -> Estimate:
                 prompt += n * candidate_tokens + notes["critiques"]
             if plan.reads_unit_tests:
                 prompt += notes["unit_tests"]
-            per_token = prices.price(spec.model)
+            per_token = prices.price(spec.model) if plan.calls else (0.0, 0.0)  # no call, no price needed
             if per_token is None:
                 unknown.add(spec.model)
             else:

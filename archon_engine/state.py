@@ -57,6 +57,18 @@ class Ranking(BaseModel):
     failed: bool = False  # the ranker's output could not be parsed: nothing was cut
 
 
+class Vote(BaseModel):
+    """A majority vote: the answer read from each candidate, the tally, and what won (and how)."""
+
+    source: str
+    extractor: str
+    answers: dict[str, str | None]  # candidate id -> extracted answer (None: none found, no vote), in order
+    counts: dict[str, int]  # answer -> votes, winner first (ties in the order the answers first appeared)
+    winner: str | None  # None: no candidate had an extractable answer
+    tie_break: str | None = None  # how a tie for first place was decided, if there was one
+    kept: list[str]  # candidate ids passed on
+
+
 class ComponentOutput(BaseModel):
     """What one component contributes to its layer. ``candidates=None`` leaves them unchanged."""
 
@@ -67,6 +79,7 @@ class ComponentOutput(BaseModel):
     unit_tests: list[UnitTest] | None = None
     test_results: list[TestResult] = Field(default_factory=list)
     ranking: Ranking | None = None
+    vote: Vote | None = None
     notes: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
 
@@ -93,6 +106,10 @@ class LayerResult(BaseModel):
     @property
     def rankings(self) -> list[Ranking]:
         return [o.ranking for o in self.outputs if o.ranking]
+
+    @property
+    def votes(self) -> list[Vote]:
+        return [o.vote for o in self.outputs if o.vote]
 
     @property
     def errors(self) -> list[str]:

@@ -11,14 +11,21 @@ from typing import Literal
 from pydantic import BaseModel
 
 from archon_engine.components import registry
+from archon_engine.components.instructions import VARIANTS, looks_like_a_variant_name
 from archon_engine.config import Architecture, ComponentSpec, component_id
 
 RULES = {
     "one_type": "Archon layer rule: a layer holds one component type (several fusers may share one)",
     "generators_first": "Archon layer rule: generators belong in the first layer only",
     "critic_before": "Archon layer rule: a critic comes before a ranker or fuser, which read its critiques",
-    "alone": "Archon layer rule: rankers, critics, verifiers and unit-test components stand alone in their layer",
-    "not_first": "Archon layer rule: rankers, critics, verifiers and unit-test components are never in the first layer",
+    "alone": (
+        "Archon layer rule: rankers, critics, verifiers and unit-test components stand alone in their layer "
+        "(this engine holds majority_vote, a selector like the ranker, to the same rule)"
+    ),
+    "not_first": (
+        "Archon layer rule: rankers, critics, verifiers and unit-test components are never in the first layer "
+        "(nor is majority_vote)"
+    ),
     "unit_tests_pair": "Archon layer rule: the unit-test generator is followed by a unit-test evaluator",
     "final_answer": "Archon rule: the final answer is the first candidate of the last layer",
 }
@@ -58,6 +65,7 @@ def validate(arch: Architecture) -> list[Finding]:
     if not arch.layers:
         add("error", "the architecture has no layers")
     has_candidates = False
+    n = 0  # candidates reaching the layer, at most
     tests_pending: tuple[int, int] | None = None
     for i, layer in enumerate(arch.layers):
         if not layer:
@@ -67,6 +75,7 @@ def validate(arch: Architecture) -> list[Finding]:
         if len(set(types)) > 1:
             add("warning", f"mixes {', '.join(sorted(set(types)))}. {RULES['one_type']}", i)
         produces = False
+        produced = 0
         for j, spec in enumerate(layer):
             component = registry.get(spec.type)
             _check_fields(spec, lambda sev, msg, i=i, j=j: add(sev, msg, i, j))
@@ -75,6 +84,10 @@ def validate(arch: Architecture) -> list[Finding]:
                 continue
             if component.needs_candidates and not has_candidates:
                 add("error", f"a {spec.type} needs candidates, but no earlier layer produces any", i, j)
+            uses_instruction = "instruction" in component.settings
+            _check_instruction(spec, uses_instruction, lambda sev, msg, i=i, j=j: add(sev, msg, i, j))
+            for severity, message in component.check(spec, n):
+                add(severity, message, i, j)
             if component.first_layer_only and i > 0:
                 add("warning", f"a generator in layer {i}. {RULES['generators_first']}", i, j)
             if component.stands_alone and len(layer) > 1:
@@ -91,8 +104,11 @@ def validate(arch: Architecture) -> list[Finding]:
                 if tests_pending is None:
                     add("warning", f"no unit-test generator comes before it. {RULES['unit_tests_pair']}", i, j)
                 tests_pending = None
-            produces = produces or component.plan(spec, 1).outputs is not None
+            outputs = component.plan(spec, n).outputs
+            produces = produces or outputs is not None
+            produced += outputs or 0
         has_candidates = has_candidates or produces
+        n = produced if produces else n
     if tests_pending is not None:
         add("warning", f"no unit-test evaluator follows this generator. {RULES['unit_tests_pair']}", *tests_pending)
     if arch.layers and not has_candidates:
@@ -108,6 +124,19 @@ def validate(arch: Architecture) -> list[Finding]:
             )
     order = {"error": 0, "warning": 1, "info": 2}
     return sorted(findings, key=lambda f: order[f.severity])
+
+
+def _check_instruction(spec: ComponentSpec, used: bool, add) -> None:
+    if spec.instruction is None:
+        return
+    if not used:
+        add("warning", f"a {spec.type} sends no instruction: 'instruction' is not used (kept for export)")
+    elif looks_like_a_variant_name(spec.instruction):
+        add(
+            "warning",
+            f"instruction '{spec.instruction}' is not a named variant ({', '.join(VARIANTS)}): "
+            "it is sent as it is, as the instruction's text",
+        )
 
 
 def _check_fields(spec: ComponentSpec, add) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from app.widgets.graph import colour
+from archon_engine.evaluation.report import SystemSummary
 from archon_engine.trace import CallRecord, Usage
 
 FAILED_COLOR = "#dc2626"
@@ -128,5 +131,135 @@ def layer_totals(by_layer: dict[int, Usage], labels: dict[int, str]) -> go.Figur
         height=300,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "y": -0.25, "x": 0.35},
+    )
+    return fig
+
+
+def votes(counts: dict[str, int], winner: str | None, abstained: int = 0) -> go.Figure:
+    """One bar per extracted answer with its votes, the winner highlighted; candidates without an
+    answer, if any, as a grey bar of their own."""
+    answers = [_short_label(a) for a in counts]
+    fig = go.Figure(
+        go.Bar(
+            x=answers,
+            y=list(counts.values()),
+            marker_color=[colour("majority_vote") if a == winner else "#94a3b8" for a in counts],
+            text=[f"{n} ★" if a == winner else str(n) for a, n in counts.items()],
+            textposition="auto",
+            hovertext=[f"{a}: {n} vote{'s' if n != 1 else ''}" for a, n in counts.items()],
+            hoverinfo="text",
+            name="votes",
+        )
+    )
+    if abstained:
+        fig.add_trace(
+            go.Bar(
+                x=["(no answer)"],
+                y=[abstained],
+                marker={"color": "#e2e8f0", "pattern": {"shape": "/", "fgcolor": "#94a3b8"}},
+                text=[str(abstained)],
+                textposition="auto",
+                hoverinfo="skip",
+                name="no answer",
+            )
+        )
+    fig.update_layout(
+        height=260,
+        showlegend=False,
+        margin={"l": 10, "r": 10, "t": 10, "b": 10},
+        yaxis={"title": "votes", "dtick": 1, "rangemode": "tozero"},
+        xaxis={"type": "category", "title": None},
+        bargap=0.35,
+    )
+    return fig
+
+
+def _short_label(answer: str, limit: int = 40) -> str:
+    return answer if len(answer) <= limit else answer[: limit - 1] + "…"
+
+
+ARCHITECTURE_COLOUR, BASELINE_COLOUR, FRONTIER_COLOUR = "#4f46e5", "#d97706", "#16a34a"
+AXES = {"cost": "cost per query (USD)", "latency": "mean latency per query (s)"}
+
+
+def _x(summary: SystemSummary, axis: Literal["cost", "latency"]) -> float | None:
+    if axis == "latency":
+        return summary.latency_mean_s
+    return summary.cost_per_query if summary.cost_known else None
+
+
+def _systems_trace(summaries: list[SystemSummary], axis: Literal["cost", "latency"], baseline: bool) -> go.Scatter:
+    """Architectures as circles or baselines as diamonds, quality with its 95 % interval as error bars."""
+    chosen = [s for s in summaries if s.baseline == baseline]
+    return go.Scatter(
+        name="single-model baselines" if baseline else "architectures",
+        x=[_x(s, axis) for s in chosen],
+        y=[s.quality.mean for s in chosen],
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": [s.quality.high - s.quality.mean for s in chosen],
+            "arrayminus": [s.quality.mean - s.quality.low for s in chosen],
+            "thickness": 1.2,
+        },
+        mode="markers+text",
+        text=[s.system for s in chosen],
+        textposition="top center",
+        marker={
+            "symbol": "diamond" if baseline else "circle",
+            "size": 13,
+            "color": BASELINE_COLOUR if baseline else ARCHITECTURE_COLOUR,
+            "line": {"color": "white", "width": 1},
+        },
+        customdata=[[s.quality.low, s.quality.high, s.items] for s in chosen],
+        hovertemplate=(
+            "<b>%{text}</b><br>quality %{y:.3f} [%{customdata[0]:.3f}, %{customdata[1]:.3f}] over "
+            f"%{{customdata[2]}} items<br>{AXES[axis]}: %{{x:.4g}}<extra>%{{fullData.name}}</extra>"
+        ),
+    )
+
+
+def quality_vs(
+    summaries: list[SystemSummary],
+    frontier: list[str],
+    axis: Literal["cost", "latency"] = "cost",
+    best_single_model: str | None = None,
+) -> go.Figure:
+    """Quality against cost or latency per query, one point per system with its 95 % interval.
+
+    Baselines are diamonds, architectures circles; the Pareto frontier (``Evaluation.pareto``) is a
+    dashed line through the systems nothing beats on both axes; the best single model is labelled.
+    """
+    fig = go.Figure()
+    on_frontier = sorted(
+        (s for s in summaries if s.system in frontier and _x(s, axis) is not None), key=lambda s: _x(s, axis)
+    )
+    fig.add_trace(
+        go.Scatter(
+            name="Pareto frontier",
+            x=[_x(s, axis) for s in on_frontier],
+            y=[s.quality.mean for s in on_frontier],
+            mode="lines",
+            line={"color": FRONTIER_COLOUR, "dash": "dash", "width": 2},
+            hoverinfo="skip",
+        )
+    )
+    for baseline in (False, True):
+        if any(s.baseline == baseline for s in summaries):
+            fig.add_trace(_systems_trace(summaries, axis, baseline))
+    best = next((s for s in summaries if s.system == best_single_model), None)
+    if best is not None and _x(best, axis) is not None:
+        fig.add_annotation(
+            x=_x(best, axis), y=best.quality.mean, text="best single model", ax=40, ay=30, arrowcolor=BASELINE_COLOUR
+        )
+    free = axis == "cost" and all(s.cost_known and s.cost_per_query == 0 for s in summaries)
+    if free:
+        fig.add_annotation(text="every call was free", showarrow=False, xref="x domain", yref="y domain", x=0.5, y=0.02)
+    fig.update_layout(
+        height=380,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        xaxis={"title": AXES[axis], "rangemode": "tozero", "zeroline": True},
+        yaxis={"title": "quality", "range": [-0.05, 1.1]},
     )
     return fig

@@ -14,17 +14,28 @@ import streamlit as st
 
 from app.widgets.model_picker import model_picker
 from archon_engine import ComponentSpec
-from archon_engine.components import registry
+from archon_engine.components import extractors, registry
+from archon_engine.components.instructions import CUSTOM, VARIANTS, variant_of
 from archon_engine.components.prompts import EXPLANATIONS
 from archon_engine.components.unit_test_generator import DEFAULT_CAP
 
 # The settings each technique reads besides model, temperature, max_tokens, system prompt and API base.
-OPTIONAL_FIELDS = ("samples", "top_k", "first_k", "seed", "unit_test_cap", "length_control", "use_critiques")
+OPTIONAL_FIELDS = (
+    "samples",
+    "top_k",
+    "first_k",
+    "seed",
+    "unit_test_cap",
+    "length_control",
+    "use_critiques",
+    "instruction",
+)
 SHOWN_ALWAYS = ("type", "model", "temperature", "max_tokens", "system_prompt", "api_base")
 TYPE_ORDER = (
     "generator",
     "fuser",
     "ranker",
+    "majority_vote",
     "critic",
     "verifier",
     "unit_test_generator",
@@ -51,6 +62,18 @@ NAMES = {
     "length_control": "Length control",
     "use_critiques": "Use critiques",
 }
+NO_INSTRUCTION = "(none)"
+CUSTOM_CHOICE = "custom…"
+INSTRUCTION_CHOICES = (NO_INSTRUCTION, *VARIANTS, CUSTOM_CHOICE)
+CUSTOM_MAX_CHARS = 500
+EXTRACTOR_TEXT_FIELDS = {  # the spec fields extractors may need, as text inputs: label, placeholder, help
+    "pattern": (
+        "Pattern",
+        r"Answer:\s*(\w+)",
+        "A Python regular expression; its first group (or match) is the answer.",
+    ),
+    "field": ("JSON field", "answer", "The key holding the answer; a.b for nested objects, items[0] for lists."),
+}
 
 
 def ordered_types() -> list[str]:
@@ -70,8 +93,27 @@ def explanation(type_name: str) -> str:
 
 
 def component_label(spec: ComponentSpec, cid: str) -> str:
-    """``L0.C1 · generator · smollm2-135m ×3``"""
+    """``L0.C1 · generator · smollm2-135m ×3``; ``L1.C0 · majority_vote · short_text`` for one without model calls."""
+    if not registry.calls_a_model(spec):
+        return f"{cid} · {spec.type} · {registry.model_or_method(spec)}"
     return f"{cid} · {spec.type} · {spec.model.rsplit('/', 1)[-1]} ×{spec.samples}"
+
+
+def instruction_choice(instruction: str | None) -> str:
+    """The instruction select box's option for a spec's ``instruction``."""
+    variant = variant_of(instruction)
+    return NO_INSTRUCTION if variant is None else CUSTOM_CHOICE if variant == CUSTOM else variant
+
+
+def _instruction_label(choice: str) -> str:
+    return f"{choice} — {VARIANTS[choice]}" if choice in VARIANTS else choice
+
+
+def _commit_instruction_choice(key: str, on_change: Callable[[dict[str, Any]], None]) -> None:
+    choice = st.session_state.get(key)
+    if choice == CUSTOM_CHOICE:
+        return  # the text input below takes the user's own text
+    on_change({"instruction": None if choice in (NO_INSTRUCTION, None) else choice})
 
 
 def _commit(field: str, key: str, on_change: Callable[[dict[str, Any]], None]) -> None:
@@ -101,6 +143,7 @@ def component_editor(
     types = ordered_types()
     if spec.type not in types:
         types = [spec.type, *types]
+    calls_a_model = registry.calls_a_model(spec)  # a majority vote does not: model settings do not apply
     left, right = st.columns([2, 3])
     left.selectbox(
         "Type",
@@ -109,29 +152,34 @@ def component_editor(
         help="Changing the type keeps the settings the new type shares.",
         **hook("type"),
     )
-    with right:
-        model_picker("Model", spec.model, session_keys=session_keys, **hook("model"))
+    if calls_a_model:
+        with right:
+            model_picker("Model", spec.model, session_keys=session_keys, **hook("model"))
 
-    left, right = st.columns(2)
-    left.slider(
-        "Temperature",
-        0.0,
-        2.0,
-        float(spec.temperature),
-        step=0.05,
-        help="0 repeats the same answer; higher values make samples differ.",
-        **hook("temperature"),
-    )
-    right.number_input(
-        "Max tokens",
-        min_value=1,
-        value=int(spec.max_tokens),
-        step=64,
-        help="The longest reply, in tokens; the cost estimate assumes every reply is this long.",
-        **hook("max_tokens"),
-    )
+        left, right = st.columns(2)
+        left.slider(
+            "Temperature",
+            0.0,
+            2.0,
+            float(spec.temperature),
+            step=0.05,
+            help="0 repeats the same answer; higher values make samples differ.",
+            **hook("temperature"),
+        )
+        right.number_input(
+            "Max tokens",
+            min_value=1,
+            value=int(spec.max_tokens),
+            step=64,
+            help="The longest reply, in tokens; the cost estimate assumes every reply is this long.",
+            **hook("max_tokens"),
+        )
+    else:
+        right.caption("No model call: it works on the candidates' text, so model and temperature do not apply.")
 
     wanted = fields_for(spec.type)
+    if "extractor" in wanted:
+        _extractor_widgets(spec, hook)
     counts = [f for f in wanted if f in COUNT_HELP]
     toggles = [f for f in wanted if f in TOGGLE_HELP]
     for start in range(0, len(counts), 3):
@@ -152,6 +200,20 @@ def component_editor(
         for column, field in zip(st.columns(len(toggles)), toggles, strict=True):
             column.toggle(NAMES[field], value=bool(getattr(spec, field)), help=TOGGLE_HELP[field], **hook(field))
 
+    if "instruction" in wanted:
+        _instruction_widgets(spec, key, hook, on_change)
+    if calls_a_model:
+        _prompt_and_endpoint(spec, hook)
+
+    hidden = sorted(set(spec.settings()) - set(SHOWN_ALWAYS) - set(wanted))
+    if hidden:
+        st.caption(
+            "Also set (kept in exports, not used by this type): "
+            + ", ".join(f"`{name}` = {getattr(spec, name, None)!r}" for name in hidden)
+        )
+
+
+def _prompt_and_endpoint(spec: ComponentSpec, hook: Callable[[str], dict[str, Any]]) -> None:
     with st.expander("System prompt and API base", expanded=bool(spec.system_prompt or spec.api_base)):
         st.text_area(
             "System prompt",
@@ -168,9 +230,58 @@ def component_editor(
             **hook("api_base"),
         )
 
-    hidden = sorted(set(spec.settings()) - set(SHOWN_ALWAYS) - set(wanted))
-    if hidden:
-        st.caption(
-            "Also set (kept in exports, not used by this type): "
-            + ", ".join(f"`{name}` = {getattr(spec, name, None)!r}" for name in hidden)
+
+def _extractor_widgets(spec: ComponentSpec, hook: Callable[[str], dict[str, Any]]) -> None:
+    """The extractor (how an answer is read from a candidate) and the settings it needs."""
+    names = list(extractors.EXTRACTORS)
+    current = spec.extractor or extractors.DEFAULT
+    if current not in names:
+        names = [current, *names]  # imported as is; the checks report it
+    found = extractors.EXTRACTORS.get(current)
+    st.selectbox(
+        "Extractor",
+        names,
+        index=names.index(current),
+        help="How the answer is read from each candidate before the vote. "
+        + " ".join(f"**{e.name}**: {e.description}" for e in extractors.EXTRACTORS.values()),
+        **hook("extractor"),
+    )
+    if found is not None:
+        st.caption(found.description)
+    for field in found.needs if found else ():
+        label, placeholder, tip = EXTRACTOR_TEXT_FIELDS.get(field, (field, "", ""))
+        st.text_input(label, value=getattr(spec, field, None) or "", placeholder=placeholder, help=tip, **hook(field))
+    for problem in extractors.problems(spec):  # also among the design's checks; here beside the field
+        st.caption(f":red[🚫 {problem}]")
+
+
+def _instruction_widgets(
+    spec: ComponentSpec,
+    key: Callable[[str], str],
+    hook: Callable[[str], dict[str, Any]],
+    on_change: Callable[[dict[str, Any]], None],
+) -> None:
+    """A named instruction variant, or the user's own text (a text input appears for "custom…")."""
+    choice_key = key("instruction-choice")
+    current = instruction_choice(spec.instruction)
+    choice = st.selectbox(
+        "Instruction",
+        INSTRUCTION_CHOICES,
+        index=INSTRUCTION_CHOICES.index(current),
+        format_func=_instruction_label,
+        help="Added to this component's prompt as the last paragraph of the user message (before the JSON "
+        "format line for rankers and critics). With small models the instruction can matter more than "
+        "the architecture.",
+        key=choice_key,
+        on_change=_commit_instruction_choice,
+        args=(choice_key, on_change),
+    )
+    if choice == CUSTOM_CHOICE:
+        st.text_input(
+            "Your instruction",
+            value=spec.instruction if current == CUSTOM_CHOICE else "",
+            max_chars=CUSTOM_MAX_CHARS,
+            placeholder="e.g. Answer with the city's name only.",
+            help="Sent as it is; press Enter to apply. Empty: no instruction.",
+            **hook("instruction"),
         )

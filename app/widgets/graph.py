@@ -15,6 +15,7 @@ from streamlit_agraph import Edge, Node
 from streamlit_agraph import _agraph as _agraph_component
 
 from archon_engine import Architecture, ComponentSpec
+from archon_engine.components import registry
 from archon_engine.config import component_id
 
 TYPE_COLOURS = {
@@ -25,6 +26,7 @@ TYPE_COLOURS = {
     "verifier": "#0284c7",
     "unit_test_generator": "#7c3aed",
     "unit_test_evaluator": "#db2777",
+    "majority_vote": "#0d9488",
 }
 OTHER_COLOUR = "#64748b"
 # The component opens a new tab with the node title's HTML on double-click and shows the title on
@@ -48,7 +50,7 @@ def node_lines(spec: ComponentSpec, cid: str) -> list[str]:
     """Three short lines: type; model; id with samples (or how many candidates it keeps)."""
     keep = spec.first_k if spec.first_k is not None else spec.top_k
     count = f"keep {keep}" if spec.type not in ("generator", "fuser") and keep is not None else f"×{spec.samples}"
-    return [spec.type, short_model(spec.model), f"{cid} · {count}"]
+    return [spec.type, short_model(registry.model_or_method(spec)), f"{cid} · {count}"]
 
 
 def node_label(lines: list[str]) -> str:

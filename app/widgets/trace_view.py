@@ -1,5 +1,5 @@
 """What a run did, layer by layer: candidate cards, rankings, critiques, verdicts, unit-test matrices,
-fusions with their inputs, and every call's exact messages and raw response.
+majority votes, fusions with their inputs, and every call's exact messages, instruction and raw response.
 
 Everything is drawn from a ``RunView`` (app.runner): the layers and calls that have arrived so far,
 so the same widgets serve a run in progress, a finished run and a cancelled one.
@@ -16,6 +16,8 @@ import streamlit as st
 from app.runner import RunView
 from app.widgets import charts
 from archon_engine import Architecture, Finding
+from archon_engine.components import registry
+from archon_engine.components.instructions import CUSTOM, VARIANTS, variant_of
 from archon_engine.components.prompts import EXPLANATIONS
 from archon_engine.config import ComponentSpec, component_id
 from archon_engine.estimate import Estimate
@@ -33,6 +35,7 @@ TYPE_ICONS = {
     "verifier": "⚖️",
     "unit_test_generator": "🧪",
     "unit_test_evaluator": "📋",
+    "majority_vote": "🗳️",
 }
 PASS_MARKS = {True: "✅", False: "❌", None: "❔"}
 VERDICT_BADGES = {
@@ -75,8 +78,11 @@ def _call_icon(call: CallRecord) -> str:
     return "❌" if call.error else "⚠️" if call.parse_error else "✅"
 
 
-def call_facts(call: CallRecord | None) -> str:
-    """model · temperature · tokens · cost · latency, from the call that made something."""
+def call_facts(call: CallRecord | None, specs: dict[str, ComponentSpec] | None = None) -> str:
+    """model · temperature · tokens · cost · latency (· instruction), from the call that made something.
+
+    ``specs`` (component id -> spec) adds the instruction variant the call's component sent.
+    """
     if call is None:
         return "no call record"
     temperature = call.params.get("temperature")
@@ -86,8 +92,23 @@ def call_facts(call: CallRecord | None) -> str:
         f"{call.prompt_tokens}→{call.completion_tokens} tok",
         money(call.cost_usd),
         f"{call.latency_s:.2f} s",
+        instruction_label((specs or {}).get(call.component)),
     ]
     return " · ".join(p for p in parts if p)
+
+
+def instruction_label(spec: ComponentSpec | None, *, full: bool = False) -> str | None:
+    """``instruction: step_by_step`` or ``instruction: custom “…”`` for a component that sends one;
+    ``full`` adds a named variant's text and does not shorten the user's own."""
+    if spec is None or spec.instruction is None:
+        return None
+    component = registry.get(spec.type)
+    if component is None or "instruction" not in component.settings:
+        return None  # set but not sent (the checks say so)
+    variant, text = variant_of(spec.instruction), spec.instruction.strip()
+    if variant == CUSTOM:
+        return f"instruction: custom “{text if full or len(text) <= 60 else text[:59] + '…'}”"
+    return f"instruction: {variant}" + (f" “{VARIANTS[text]}”" if full else "")
 
 
 def _text_box(text: str) -> None:
@@ -118,14 +139,19 @@ def architecture_summary(arch: Architecture, findings: list[Finding], est: Estim
         for i, layer in enumerate(arch.layers):
             groups: dict[tuple[str, str], list[ComponentSpec]] = {}
             for spec in layer:
-                groups.setdefault((spec.type, spec.model), []).append(spec)
+                groups.setdefault((spec.type, registry.model_or_method(spec)), []).append(spec)
             parts = []
             for (kind, model), specs in groups.items():
                 count = f"{len(specs)} × " if len(specs) > 1 else ""
                 samples = sum(s.samples for s in specs)
                 sampled = f" ({samples} samples)" if samples > len(specs) else ""
                 temperatures = ", ".join(dict.fromkeys(f"{s.temperature:g}" for s in specs))
-                parts.append(f"{TYPE_ICONS.get(kind, '•')} {count}{kind}{sampled} · `{model}` · t={temperatures}")
+                instructions = "".join(f" · {label}" for label in dict.fromkeys(map(instruction_label, specs)) if label)
+                icon = TYPE_ICONS.get(kind, "•")
+                if not registry.calls_a_model(specs[0]):
+                    parts.append(f"{icon} {count}{kind} · {model} · no model call")
+                    continue
+                parts.append(f"{icon} {count}{kind}{sampled} · `{model}` · t={temperatures}{instructions}")
             lines.append(f"- **L{i}** " + " + ".join(parts) if parts else f"- **L{i}** *(empty)*")
         st.markdown("\n".join(lines) or "*No layers yet.*")
         if est is not None:
@@ -149,8 +175,9 @@ def _where(finding: Finding) -> str:
 # ---------------------------------------------------------------- calls
 
 
-def call_details(call: CallRecord) -> None:
-    """One call in an expander: errors first, then the exact messages, the raw reply and what was parsed."""
+def call_details(call: CallRecord, spec: ComponentSpec | None = None) -> None:
+    """One call in an expander: errors first, then the instruction variant its component (``spec``) sent,
+    the exact messages, the raw reply and what was parsed."""
     tokens = f"{call.prompt_tokens}→{call.completion_tokens} tok"
     label = f"{_call_icon(call)} {call.id} · {call.component} · {call.role} · {call.latency_s:.2f} s · {tokens}"
     with st.expander(label):
@@ -162,6 +189,8 @@ def call_details(call: CallRecord) -> None:
         facts = [f"model `{call.model}`", *(f"{k}={v}" for k, v in params.items())]
         facts += [money(call.cost_usd), f"{call.start_s:.2f}–{call.end_s:.2f} s", f"retries {call.retries}"]
         st.caption(" · ".join(facts))
+        if label := instruction_label(spec, full=True):
+            st.caption(label)
         st.markdown("**Messages sent**")
         for message in call.messages:
             content = message.get("content", "")
@@ -184,8 +213,9 @@ def call_details(call: CallRecord) -> None:
             st.json(call.params["response_schema"], expanded=False)
 
 
-def calls_list(calls: list[CallRecord]) -> None:
-    """Every call of a layer, in the order they started, problems counted first."""
+def calls_list(calls: list[CallRecord], specs: dict[str, ComponentSpec] | None = None) -> None:
+    """Every call of a layer, in the order they started, problems counted first; ``specs`` (component id ->
+    spec) shows the instruction each call's component sent."""
     if not calls:
         st.caption("No calls yet.")
         return
@@ -195,20 +225,25 @@ def calls_list(calls: list[CallRecord]) -> None:
     note = ", ".join(p for p in problems if p)
     st.markdown(f"**Calls ({len(calls)})**" + (f" &nbsp; :red[{note}]" if note else ""))
     for call in sorted(calls, key=lambda c: (c.start_s, c.id)):
-        call_details(call)
+        call_details(call, (specs or {}).get(call.component))
 
 
 # ---------------------------------------------------------------- candidates and what was said about them
 
 
 def candidate_card(
-    candidate: Candidate, call: CallRecord | None, catalog: dict[str, Candidate], *, kept: bool | None = None
+    candidate: Candidate,
+    call: CallRecord | None,
+    catalog: dict[str, Candidate],
+    *,
+    kept: bool | None = None,
+    specs: dict[str, ComponentSpec] | None = None,
 ) -> None:
-    """A candidate: id, where it came from, its call's facts, its text, and a fusion's inputs."""
+    """A candidate: id, where it came from, its call's facts (and instruction), its text, and a fusion's inputs."""
     with st.container(border=True):
         tag = "" if kept is None else (" &nbsp; :green-badge[passed on]" if kept else " &nbsp; :gray-badge[dropped]")
         st.markdown(f"**{candidate.id}** &nbsp; :gray[from {candidate.source}]{tag}")
-        st.caption(call_facts(call))
+        st.caption(call_facts(call, specs))
         _text_box(candidate.text)
         if candidate.inputs:
             with st.expander(f"Inputs this fusion saw ({len(candidate.inputs)})"):
@@ -218,7 +253,7 @@ def candidate_card(
                     st.markdown(redact(seen.text.strip()) if seen else "*(text not available)*")
 
 
-def _produced(outputs: list[ComponentOutput], layer: LayerResult, calls: dict[str, CallRecord], catalog) -> None:
+def _produced(outputs: list[ComponentOutput], layer: LayerResult, calls: dict[str, CallRecord], catalog, specs) -> None:
     candidates = [c for o in outputs for c in o.candidates or []]
     passed = {c.id for c in layer.candidates}
     for output in outputs:
@@ -229,17 +264,18 @@ def _produced(outputs: list[ComponentOutput], layer: LayerResult, calls: dict[st
         return
     for column, candidate in _grid(candidates):
         with column:
-            candidate_card(candidate, calls.get(candidate.call_id or ""), catalog, kept=candidate.id in passed)
+            call = calls.get(candidate.call_id or "")
+            candidate_card(candidate, call, catalog, kept=candidate.id in passed, specs=specs)
 
 
-def _critiques(output: ComponentOutput, inputs: list[Candidate], calls: dict[str, CallRecord]) -> None:
+def _critiques(output: ComponentOutput, inputs: list[Candidate], calls: dict[str, CallRecord], specs) -> None:
     by_id = {c.candidate_id: c for c in output.critiques}
     if not output.critiques:
         st.error("No critiques came back: see the errors and calls below.")
     for column, candidate in _grid(inputs):
         with column, st.container(border=True):
             st.markdown(f"**{candidate.id}** &nbsp; :gray[from {candidate.source}]")
-            st.caption(call_facts(calls.get(candidate.call_id or "")))
+            st.caption(call_facts(calls.get(candidate.call_id or ""), specs))
             _text_box(candidate.text)
             critique = by_id.get(candidate.id)
             if critique is None:
@@ -285,7 +321,56 @@ def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
     )
 
 
-def _verdicts(output: ComponentOutput, layer: LayerResult, catalog, calls: dict[str, CallRecord]) -> None:
+def vote_view(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
+    """A majority vote: the winner (and how a tie was broken), a histogram of votes per answer, and the
+    answer read from every candidate."""
+    vote = output.vote
+    if vote is None:
+        st.error("This vote has no result: see the errors below.")
+        return
+    silent = [cid for cid, answer in vote.answers.items() if answer is None]
+    kept = ", ".join(f"`{cid}`" for cid in vote.kept) or "*nothing*"
+    if vote.winner is None:
+        st.warning(
+            f"No candidate had an answer the `{vote.extractor}` extractor could read, so none voted: "
+            f"passed on {kept} unchanged.",
+            icon="🗳️",
+        )
+    else:
+        st.markdown(
+            f"**Winner:** `{redact(vote.winner)}` with {vote.counts[vote.winner]} of {len(vote.answers)} votes "
+            f"· passed on: {kept}",
+            help=f"Answers read with the `{vote.extractor}` extractor; equal answers vote together.",
+        )
+        if vote.tie_break:
+            st.info(f"**Tie broken:** {redact(vote.tie_break)}", icon="⚖️")
+        st.plotly_chart(charts.votes(vote.counts, vote.winner, len(silent)), config={"displaylogo": False})
+    if silent:
+        st.caption(f"No answer found in {', '.join(silent)}: they did not vote.")
+    rows = [
+        {
+            "candidate": cid,
+            "answer": redact(answer) if answer is not None else "—",
+            "votes": vote.counts.get(answer, 0) if answer is not None else 0,
+            "outcome": "passed on" if cid in vote.kept else "voted" if answer is not None else "no answer",
+            "text": redact(catalog[cid].text.strip()) if cid in catalog else "",
+        }
+        for cid, answer in vote.answers.items()
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        column_config={
+            "candidate": st.column_config.TextColumn("Candidate", width="small"),
+            "answer": st.column_config.TextColumn("Answer read", width="small"),
+            "votes": st.column_config.NumberColumn("Votes for it", width="small"),
+            "outcome": st.column_config.TextColumn("Outcome", width="small"),
+            "text": st.column_config.TextColumn("Text", width="large"),
+        },
+    )
+
+
+def _verdicts(output: ComponentOutput, layer: LayerResult, catalog, calls: dict[str, CallRecord], specs) -> None:
     passed = {c.id for c in layer.candidates}
     for column, verdict in _grid(output.verdicts):
         candidate = catalog.get(verdict.candidate_id)
@@ -293,7 +378,7 @@ def _verdicts(output: ComponentOutput, layer: LayerResult, catalog, calls: dict[
             tag = ":green-badge[passed on]" if verdict.candidate_id in passed else ":gray-badge[dropped]"
             st.markdown(f"**{verdict.candidate_id}** &nbsp; {VERDICT_BADGES[verdict.correct]} &nbsp; {tag}")
             if candidate is not None:
-                st.caption(call_facts(calls.get(candidate.call_id or "")))
+                st.caption(call_facts(calls.get(candidate.call_id or ""), specs))
                 _text_box(candidate.text)
             st.markdown("**Verifier's reasoning**")
             _text_box(verdict.reasoning)
@@ -348,8 +433,10 @@ def _evaluation(output: ComponentOutput, layer: LayerResult, tests: dict[str, Un
 # ---------------------------------------------------------------- one layer
 
 
-def _specs_by_id(arch: Architecture, index: int) -> dict[str, ComponentSpec]:
-    return {component_id(index, j): spec for j, spec in enumerate(arch.layers[index])}
+def _specs_by_id(arch: Architecture, index: int | None = None) -> dict[str, ComponentSpec]:
+    """Component id -> spec, of one layer or (``index`` None) of the whole architecture."""
+    layers = range(len(arch.layers)) if index is None else [index]
+    return {component_id(i, j): spec for i in layers for j, spec in enumerate(arch.layers[i])}
 
 
 def layer_view(view: RunView, index: int) -> None:
@@ -370,8 +457,8 @@ def layer_view(view: RunView, index: int) -> None:
             st.warning("This layer did not finish: the calls it made are below.")
         else:
             st.info("Running: calls appear below as they finish.", icon="⏳")
-            _live_outputs(calls)
-        calls_list(calls)
+            _live_outputs(calls, specs)
+        calls_list(calls, specs)
         return
     for error in layer.errors:
         st.warning(redact(error), icon="⚠️")
@@ -379,34 +466,37 @@ def layer_view(view: RunView, index: int) -> None:
     by_call = {c.id: c for c in view.calls}
     inputs = _inputs_of(view, index)
     tests = {t.id: t for r in view.layers for o in r.outputs for t in o.unit_tests or []}
+    every_spec = _specs_by_id(view.architecture)
     producers = [o for o in layer.outputs if _type(specs, o) in PRODUCERS]
     if producers:
         _component_header(producers, specs)
-        _produced(producers, layer, by_call, catalog)
+        _produced(producers, layer, by_call, catalog, every_spec)
     for output in layer.outputs:
         kind = _type(specs, output)
         if kind in PRODUCERS:
             continue
         _component_header([output], specs)
-        for note in output.notes:
+        for note in output.notes if kind != "majority_vote" else ():  # the vote view shows its notes
             st.caption(note)
         if kind == "critic":
-            _critiques(output, inputs, by_call)
+            _critiques(output, inputs, by_call, every_spec)
         elif kind == "ranker":
             _ranking(output, catalog)
+        elif kind == "majority_vote":
+            vote_view(output, catalog)
         elif kind == "verifier":
-            _verdicts(output, layer, catalog, by_call)
+            _verdicts(output, layer, catalog, by_call, every_spec)
         elif kind == "unit_test_generator":
             _unit_tests(output)
         elif kind == "unit_test_evaluator":
             _evaluation(output, layer, tests)
         elif output.candidates is not None:
-            _produced([output], layer, by_call, catalog)
+            _produced([output], layer, by_call, catalog, every_spec)
     st.markdown(
         "**Passes on:** " + (", ".join(f"`{c.id}`" for c in layer.candidates) or "*no candidates*"),
         help="The candidates the next layer reads, in order; the first one of the last layer is the answer.",
     )
-    calls_list(calls)
+    calls_list(calls, specs)
 
 
 def _type(specs: dict[str, ComponentSpec], output: ComponentOutput) -> str:
@@ -427,18 +517,18 @@ def _component_header(outputs: list[ComponentOutput], specs: dict[str, Component
         spec = specs.get(output.component)
         kind = spec.type if spec else "component"
         kinds.append(kind)
-        names.append(f"{output.component} `{spec.model}`" if spec else output.component)
+        names.append(f"{output.component} `{registry.model_or_method(spec)}`" if spec else output.component)
     kind = kinds[0]
     st.markdown(f"##### {TYPE_ICONS.get(kind, '•')} {kind} — " + ", ".join(names), help=EXPLANATIONS.get(kind))
 
 
-def _live_outputs(calls: list[CallRecord]) -> None:
+def _live_outputs(calls: list[CallRecord], specs: dict[str, ComponentSpec]) -> None:
     """Texts written by the calls that finished in a running layer (candidates before the layer ends)."""
     written = [c for c in calls if c.role in ("generate", "fuse") and c.raw_response is not None]
     for column, call in _grid(written):
         with column, st.container(border=True):
             st.markdown(f"**{call.component}** &nbsp; :gray[{call.id}]")
-            st.caption(call_facts(call))
+            st.caption(call_facts(call, specs))
             _text_box(call.raw_response or "")
 
 

@@ -4,6 +4,7 @@ from archon_engine.components import (  # noqa: F401  (importing registers them)
     critic,
     fuser,
     generator,
+    majority_vote,
     ranker,
     unit_test_evaluator,
     unit_test_generator,

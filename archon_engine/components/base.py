@@ -18,6 +18,7 @@ from archon_engine.trace import CallRecord
 PARSE_RETRIES = 2  # extra attempts after a reply that cannot be parsed
 
 T = TypeVar("T")
+Severity = Literal["error", "warning", "info"]
 
 
 async def gather_all(awaitables: Iterable[Awaitable[T]]) -> list[T]:
@@ -76,6 +77,11 @@ class Component:
     @classmethod
     def plan(cls, spec: ComponentSpec, n: int) -> Plan:
         raise NotImplementedError
+
+    @classmethod
+    def check(cls, spec: ComponentSpec, n: int) -> list[tuple[Severity, str]]:
+        """Findings of this type's own (severity, message), for ``validate``; up to ``n`` candidates reach it."""
+        return []
 
     def output(self, **fields) -> ComponentOutput:
         return ComponentOutput(component=self.id, **fields)

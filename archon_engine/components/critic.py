@@ -24,11 +24,11 @@ class CriticSpec(ComponentSpec):
 class Critic(Component):
     type = "critic"
     spec_class = CriticSpec
-    settings = ()
+    settings = ("instruction",)
 
     async def run(self, state: RunState) -> ComponentOutput:
         candidates = state.candidates
-        messages = prompts.critic_messages(state.query, candidates, self.spec.system_prompt)
+        messages = prompts.critic_messages(state.query, candidates, self.spec.system_prompt, self.spec.instruction)
         schema = schema_of(CritiqueReply, items=len(candidates))
         reply, error = await self.call_structured(
             "critique", messages, CritiqueReply, schema=schema, candidates=len(candidates)

@@ -19,13 +19,15 @@ class FuserSpec(ComponentSpec):
 class Fuser(Component):
     type = "fuser"
     spec_class = FuserSpec
-    settings = ("samples", "first_k", "seed", "length_control")
+    settings = ("samples", "first_k", "seed", "length_control", "instruction")
     stands_alone = False  # several fusers may share a layer
 
     async def run(self, state: RunState) -> ComponentOutput:
         spec = self.spec
         inputs = state.candidates[: spec.first_k] if spec.first_k else state.candidates
-        messages = prompts.fuser_messages(state.query, inputs, state.critiques, spec.system_prompt, spec.length_control)
+        messages = prompts.fuser_messages(
+            state.query, inputs, state.critiques, spec.system_prompt, spec.length_control, spec.instruction
+        )
         seeds = [None if spec.seed is None else spec.seed + i for i in range(spec.samples)]
         records = await gather_all(self.call("fuse", messages, seed=seed, candidates=len(inputs)) for seed in seeds)
         candidates = [

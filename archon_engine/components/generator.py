@@ -19,14 +19,16 @@ class GeneratorSpec(ComponentSpec):
 class Generator(Component):
     type = "generator"
     spec_class = GeneratorSpec
-    settings = ("samples", "seed", "length_control")
+    settings = ("samples", "seed", "length_control", "instruction")
     needs_candidates = False
     first_layer_only = True
     stands_alone = False
 
     async def run(self, state: RunState) -> ComponentOutput:
         spec = self.spec
-        messages = prompts.generator_messages(state.messages, spec.system_prompt, state.unit_tests, spec.length_control)
+        messages = prompts.generator_messages(
+            state.messages, spec.system_prompt, state.unit_tests, spec.length_control, spec.instruction
+        )
         seeds = [None if spec.seed is None else spec.seed + i for i in range(spec.samples)]
         records = await gather_all(self.call("generate", messages, seed=seed) for seed in seeds)
         candidates = [

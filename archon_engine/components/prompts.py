@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from archon_engine.components.instructions import instruction_text, with_instruction
 from archon_engine.state import Candidate, Critique, UnitTest
 
 EXPLANATIONS: dict[str, str] = {
@@ -40,6 +41,12 @@ EXPLANATIONS: dict[str, str] = {
         "Checks every candidate against every unit test and sorts the candidates by how many "
         "tests they pass, keeping the best."
     ),
+    "majority_vote": (
+        "Self-consistency (Wang et al., 2022): sample several answers, read the final answer out of each "
+        "(a number, a choice letter, a short phrase) and keep the one most samples agree on. It needs no "
+        "model call and no model judging its own outputs, which is why it helps small models where "
+        "rankers and fusers do not. Ties go to the answer that came first."
+    ),
 }
 
 LENGTH_CONTROL = "Keep your response concise: no longer than needed to answer fully."
@@ -64,14 +71,20 @@ def unit_tests_block(tests: Sequence[UnitTest]) -> str:
 
 
 def generator_messages(
-    conversation: Sequence[dict], system_prompt: str | None, tests: Sequence[UnitTest], length_control: bool
+    conversation: Sequence[dict],
+    system_prompt: str | None,
+    tests: Sequence[UnitTest],
+    length_control: bool,
+    instruction: str | None = None,
 ) -> list[dict]:
-    """The conversation as it is, with an explicit extra block for unit tests or length control."""
+    """The conversation as it is, with explicit extra blocks (unit tests, length control, the instruction)
+    at the end of its last user message."""
     messages = [dict(m) for m in conversation]
     if system_prompt:
         messages = [m for m in messages if m.get("role") != "system"]
         messages.insert(0, {"role": "system", "content": system_prompt})
     extras = ([unit_tests_block(tests)] if tests else []) + ([LENGTH_CONTROL] if length_control else [])
+    extras += [text] if (text := instruction_text(instruction)) else []
     if extras:
         for message in reversed(messages):
             if message.get("role") == "user":
@@ -90,6 +103,7 @@ def fuser_messages(
     critiques: dict[str, Critique],
     system_prompt: str | None,
     length_control: bool,
+    instruction: str | None = None,
 ) -> list[dict]:
     system = (
         "You combine several candidate responses to a user's query into one response that is better "
@@ -102,32 +116,38 @@ def fuser_messages(
     )
     if length_control:
         user += " " + LENGTH_CONTROL
-    return [_system(system, system_prompt), {"role": "user", "content": user}]
+    return [_system(system, system_prompt), {"role": "user", "content": with_instruction(user, instruction)}]
 
 
 def ranker_messages(
-    query: str, candidates: Sequence[Candidate], critiques: dict[str, Critique], system_prompt: str | None
+    query: str,
+    candidates: Sequence[Candidate],
+    critiques: dict[str, Critique],
+    system_prompt: str | None,
+    instruction: str | None = None,
 ) -> list[dict]:
     system = (
         "You rank candidate responses to a query from best to worst by correctness, helpfulness and "
         "clarity. You reply with JSON only."
     )
     user = (
-        f"Query:\n{query}\n\nCandidate responses:\n\n{_numbered(candidates, critiques)}\n\n"
-        f"Rank all {len(candidates)} responses, best first. Reply with JSON: "
+        with_instruction(f"Query:\n{query}\n\nCandidate responses:\n\n{_numbered(candidates, critiques)}", instruction)
+        + f"\n\nRank all {len(candidates)} responses, best first. Reply with JSON: "
         '{"ranking": [response numbers, best first, each once], "reason": "one sentence"}'
     )
     return [_system(system, system_prompt), {"role": "user", "content": user}]
 
 
-def critic_messages(query: str, candidates: Sequence[Candidate], system_prompt: str | None) -> list[dict]:
+def critic_messages(
+    query: str, candidates: Sequence[Candidate], system_prompt: str | None, instruction: str | None = None
+) -> list[dict]:
     system = (
         "You review candidate responses to a query. For each one you name its strengths and its "
         "weaknesses (errors, omissions, unclear parts). You reply with JSON only."
     )
     user = (
-        f"Query:\n{query}\n\nCandidate responses:\n\n{_numbered(candidates)}\n\n"
-        f"Review all {len(candidates)} responses. Reply with JSON: "
+        with_instruction(f"Query:\n{query}\n\nCandidate responses:\n\n{_numbered(candidates)}", instruction)
+        + f"\n\nReview all {len(candidates)} responses. Reply with JSON: "
         '{"critiques": [{"candidate": response number, "strengths": "...", "weaknesses": "..."}]}'
     )
     return [_system(system, system_prompt), {"role": "user", "content": user}]

@@ -26,12 +26,14 @@ class RankerSpec(ComponentSpec):
 class Ranker(Component):
     type = "ranker"
     spec_class = RankerSpec
-    settings = ("top_k", "first_k", "use_critiques")
+    settings = ("top_k", "first_k", "use_critiques", "instruction")
 
     async def run(self, state: RunState) -> ComponentOutput:
         candidates = state.candidates
         critiques = state.critiques if self.spec.use_critiques else {}
-        messages = prompts.ranker_messages(state.query, candidates, critiques, self.spec.system_prompt)
+        messages = prompts.ranker_messages(
+            state.query, candidates, critiques, self.spec.system_prompt, self.spec.instruction
+        )
         keep = self.keep_count(len(candidates))
 
         def order_of(reply: RankingReply) -> list[int]:

@@ -30,3 +30,14 @@ def spec_class(type_name: str) -> type[ComponentSpec]:
 
 def types() -> list[str]:
     return list(_COMPONENTS)
+
+
+def calls_a_model(spec: ComponentSpec) -> bool:
+    """Whether ``spec``'s component calls a model (a majority vote does not); unknown types are assumed to."""
+    component = get(spec.type)
+    return component is None or component.plan(spec, 1).calls > 0
+
+
+def model_or_method(spec: ComponentSpec) -> str:
+    """What to name beside a component: its model, or for one that calls none, its extractor (or "no model")."""
+    return spec.model if calls_a_model(spec) else spec.extractor or "no model"

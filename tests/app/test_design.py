@@ -218,6 +218,44 @@ def test_editing_a_components_settings():
     assert not at.exception
 
 
+def test_choosing_an_instruction_variant_or_writing_ones_own():
+    at = design_page()
+    instruction = widget(at.selectbox, "Instruction")
+    assert instruction.value == "(none)"
+    assert instruction.options[1] == "step_by_step — Think step by step, then end with a line 'Answer: <answer>'."
+    assert instruction.options[-1] == "custom…"
+    instruction.set_value("number_only").run()
+    assert arch(at).layers[0][0].instruction == "number_only"
+
+    widget(at.selectbox, "Instruction").set_value("custom…").run()
+    assert arch(at).layers[0][0].instruction == "number_only"  # unchanged until the text is given
+    widget(at.text_input, "Your instruction").set_value("  Name the city only. ").run()
+    assert arch(at).layers[0][0].instruction == "Name the city only."
+    assert widget(at.selectbox, "Instruction").value == "custom…"
+    assert widget(at.text_input, "Your instruction").value == "Name the city only."
+
+    widget(at.selectbox, "Instruction").set_value("(none)").run()
+    assert arch(at).layers[0][0].instruction is None
+    assert not at.exception
+
+
+def test_a_majority_vote_edits_its_extractor_and_the_settings_it_needs():
+    at = use(design_page(), "self-consistency")
+    focus(at, "L1.C0")
+    assert widget(at.selectbox, "Extractor").value == "short_text"
+    assert not [s for s in at.selectbox if s.label == "Model"]  # no model call, no model settings
+    widget(at.selectbox, "Extractor").set_value("regex").run()
+    assert arch(at).layers[1][0].extractor == "regex"
+    assert any("the regex extractor needs 'pattern'" in e.value for e in at.error)
+    widget(at.text_input, "Pattern").set_value(r"City: (\w+)").run()
+    assert arch(at).layers[1][0].pattern == r"City: (\w+)"
+    assert not any("needs 'pattern'" in e.value for e in at.error)
+    widget(at.selectbox, "Extractor").set_value("json_field").run()
+    widget(at.text_input, "JSON field").set_value("answer").run()
+    assert arch(at).layers[1][0].field == "answer"
+    assert not at.exception
+
+
 def test_the_model_picker_lists_the_models_of_providers_with_a_key():
     at = design_page()
     assert widget(at.selectbox, "Model").options == ["local/smollm2-135m (embedded, free)"]

@@ -109,6 +109,30 @@ def test_verifier_verdicts_show_with_their_reasoning():
     assert "fake reasoning: the response addresses the query." in shown
 
 
+def test_a_majority_vote_shows_each_answer_the_histogram_the_winner_and_the_tie_break():
+    fake = FakeModel({"generate": ["Tokyo.", "Kyoto", "The answer is Kyoto", "tokyo", "..."]})
+    at = run_to_end(run_page(preset("self-consistency"), fake))
+    assert at.session_state["run_job"].view.status == "completed"
+    assert at.success[0].value == "Tokyo."  # the tie went to the answer seen first
+
+    shown = texts(at)
+    assert "**Winner:** `tokyo` with 2 of 5 votes" in shown
+    assert "'tokyo' wins because its first candidate (L0.C0.s0) came earliest" in shown
+    assert "No answer found in L0.C0.s4: they did not vote." in shown
+    answers = next(d.value for d in at.dataframe if "answer" in d.value.columns)
+    assert list(answers["answer"]) == ["tokyo", "kyoto", "kyoto", "tokyo", "—"]
+    assert list(answers["outcome"]) == ["passed on", "voted", "voted", "voted", "no answer"]
+    histogram = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert histogram["data"][0]["x"] == ["tokyo", "kyoto"] and histogram["data"][0]["y"] == [2, 2]
+
+
+def test_each_call_shows_the_instruction_its_component_sent():
+    at = run_to_end(run_page(preset("self-consistency"), FakeModel()))
+    shown = texts(at)
+    assert "instruction: answer_only" in shown  # on the candidate cards
+    assert "instruction: answer_only “Reply with only the answer, no explanation.”" in shown  # in each call
+
+
 @pytest.mark.parametrize("slug", [p.slug for p in list_presets() if p.builtin])
 def test_every_preset_runs_and_renders_on_the_fake_model(slug):
     at = run_to_end(run_page(preset(slug), FakeModel()))
