@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from archon_engine.archon_format import to_archon
 from archon_engine.config import DEFAULT_MODEL, Architecture, ConfigError, load_config
@@ -36,12 +37,55 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("config")
     export = commands.add_parser("export", help="print an architecture as Archon JSON")
     export.add_argument("config")
+
+    ev = commands.add_parser("eval", help="compare an architecture with single-model baselines on a dataset")
+    ev.add_argument("config")
+    ev.add_argument("--dataset", required=True, help="a shipped dataset's name or a JSONL/CSV/JSON file")
+    ev.add_argument("--baseline", action="append", default=[], metavar="MODEL", help="a single-model baseline")
+    ev.add_argument("--scorer", help="default: the dataset kind's (numeric, choice, code, normalised, judge)")
+    ev.add_argument("--judge", metavar="MODEL", help="the model that judges (judge and pairwise scorers)")
+    ev.add_argument("--limit", type=int, help="only the first N items")
+    ev.add_argument("--concurrency", type=int, default=32, help="model calls in flight at once")
+    ev.add_argument("--local", action="store_true", help=f"run the architecture's components on {DEFAULT_MODEL}")
+    ev.add_argument("--out", default="evaluation", help="writes OUT.csv (the table) and OUT.json (everything)")
+    ev.add_argument("--store", help="the run store (SQLite); default: <data dir>/archon.sqlite")
+    ev.add_argument("--resume", metavar="ID", help="finish an interrupted evaluation from the store")
+    ev.add_argument("--no-cache", action="store_true", help="call the models even for requests seen before")
+
+    se = commands.add_parser("search", help="search architectures for the best one on a dataset (ITAS)")
+    se.add_argument("--dataset", required=True, help="a shipped dataset's name or a JSONL/CSV/JSON file")
+    se.add_argument("--models", required=True, help="comma-separated, best first: generators use the top k")
+    se.add_argument("--trials", type=int, default=20)
+    se.add_argument("--budget-calls", type=int, help="prune architectures making more calls per query")
+    se.add_argument("--budget-usd", type=float, help="prune architectures that may cost more per query")
+    se.add_argument("--objective", choices=["quality", "pareto"], default="quality")
+    se.add_argument("--cost-weight", type=float, default=0.0, help="quality objective: minus this x USD per query")
+    se.add_argument("--algorithm", choices=["tpe", "nsga2", "random", "grid"], default="tpe")
+    se.add_argument("--aggregations", default="fuser", help="comma-separated: fuser,majority_vote,ranker,none")
+    se.add_argument("--instructions", default="default", help="comma-separated instruction variants to try")
+    se.add_argument("--samples", default="1,3,5", help="comma-separated samples per model")
+    se.add_argument("--scorer", help="default: the dataset kind's")
+    se.add_argument("--limit", type=int, help="only the first N items (split into dev and held-out)")
+    se.add_argument("--seed", type=int, default=0)
+    se.add_argument("--top", type=int, default=3, help="re-evaluate this many best on the held-out split")
+    se.add_argument("--storage", help="Optuna storage URL (default: SQLite in the data folder)")
+    se.add_argument("--study", help="study name; workers sharing storage and name share the study")
+    se.add_argument("--api-base", help="an OpenAI-compatible endpoint for every model (vLLM, a local server)")
+    se.add_argument("--out", default="best-architecture.json", help="writes the best architecture here")
+    se.add_argument("--no-finalize", action="store_true", help="skip the held-out re-evaluation (workers)")
     return parser
 
 
-def _missing_keys(arch: Architecture) -> list[str]:
-    specs = [spec for layer in arch.layers for spec in layer]
+def _missing_keys(*archs: Architecture) -> list[str]:
+    specs = [spec for arch in archs for layer in arch.layers for spec in layer]
     return sorted({keys.provider_of(s.model) for s in specs if keys.needs_key(s.model, s.api_base)})
+
+
+def _no_key_message(missing: list[str]) -> str:
+    return (
+        f"error: no API key for {', '.join(missing)}; set it in the environment or .env, "
+        "or add --local to run on the embedded model"
+    )
 
 
 def _on_embedded_model(arch: Architecture) -> Architecture:
@@ -80,6 +124,8 @@ def _summary(result: RunResult) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "search":
+        return _search(args)
     try:
         arch = load_config(args.config)
     except ConfigError as exc:
@@ -98,13 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.local:
         arch = _on_embedded_model(arch)
+    if args.command == "eval":
+        return _evaluate(arch, args)
     missing = _missing_keys(arch)
     if missing:
-        print(
-            f"error: no API key for {', '.join(missing)}; set it in the environment or .env, "
-            "or add --local to run on the embedded model",
-            file=sys.stderr,
-        )
+        print(_no_key_message(missing), file=sys.stderr)
         return 2
     try:
         result = run(
@@ -115,3 +159,135 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     print(result.to_json(indent=2) if args.json else keys.redact(_summary(result)))
     return 0 if result.status == "completed" else 1
+
+
+def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
+    from archon_engine.evaluation.datasets import DatasetError, get_dataset
+    from archon_engine.evaluation.runner import EvaluationSpec, System, baseline, evaluate
+    from archon_engine.evaluation.scorers.registry import DEFAULT_FOR_KIND
+    from archon_engine.models.cache import ResponseCache
+    from archon_engine.models.client import Limits
+    from archon_engine.presets import data_dir
+    from archon_engine.store import Store, StoreError
+
+    try:
+        dataset = get_dataset(args.dataset)
+        if args.limit:
+            dataset = dataset.head(args.limit)
+        scorer = args.scorer or DEFAULT_FOR_KIND[dataset.kind]
+        systems = [System.of(arch), *(baseline(model) for model in args.baseline)]
+        spec = EvaluationSpec(
+            name=f"{arch.name} on {dataset.name}",
+            systems=systems,
+            dataset=dataset,
+            scorer=scorer,
+            scorer_options={"model": args.judge} if args.judge else {},
+            baseline_system=args.baseline[0] if args.baseline and scorer == "pairwise" else None,
+        )
+        store = Store(args.store)
+    except (DatasetError, ValueError, StoreError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    judges = [baseline(args.judge).architecture] if args.judge and scorer in ("judge", "pairwise") else []
+    missing = _missing_keys(*(s.architecture for s in systems), *judges)
+    if missing:
+        print(_no_key_message(missing), file=sys.stderr)
+        return 2
+    cache = None if args.no_cache else ResponseCache(data_dir() / "cache.sqlite")
+
+    def progress(p) -> None:
+        print(f"\r{p.done}/{p.total} items scored", end="", file=sys.stderr, flush=True)
+
+    try:
+        evaluation = evaluate(
+            spec,
+            limits=Limits(concurrency=args.concurrency),
+            cache=cache,
+            store=store,
+            resume=args.resume,
+            on_progress=progress,
+        )
+    except ArchitectureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(file=sys.stderr)
+    table = evaluation.table()
+    print(keys.redact(table.to_string(index=False, float_format=lambda x: f"{x:.4g}")))
+    print(f"\nbest single model: {evaluation.best_single_model() or '(no baseline)'}")
+    print(f"Pareto frontier (quality vs cost): {', '.join(evaluation.pareto('cost'))}")
+    print(f"evaluation id: {evaluation.id} (store: {store.path})")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out.with_suffix(".csv"), index=False)
+    out.with_suffix(".json").write_text(keys.redact(evaluation.model_dump_json(indent=2)), encoding="utf-8")
+    print(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.json')}")
+    return 0
+
+
+def _search(args: argparse.Namespace) -> int:
+    from archon_engine.evaluation.datasets import DatasetError, get_dataset
+    from archon_engine.evaluation.scorers.registry import DEFAULT_FOR_KIND
+    from archon_engine.models.cache import ResponseCache
+    from archon_engine.presets import data_dir
+    from archon_engine.search import Search, SearchBudget, SearchSpace
+
+    def listed(text: str, kind=str) -> list:
+        return [kind(part.strip()) for part in text.split(",") if part.strip()]
+
+    try:
+        dataset = get_dataset(args.dataset)
+        if args.limit:
+            dataset = dataset.head(args.limit)
+        space = SearchSpace(
+            models=listed(args.models),
+            aggregations=listed(args.aggregations),
+            instructions=listed(args.instructions),
+            samples=listed(args.samples, int),
+            api_base=args.api_base,
+        )
+        search = Search(
+            space,
+            dataset=dataset,
+            scorer=args.scorer or DEFAULT_FOR_KIND[dataset.kind],
+            budget=SearchBudget(max_calls=args.budget_calls, max_usd=args.budget_usd),
+            objective=args.objective,
+            cost_weight=args.cost_weight,
+            algorithm=args.algorithm,
+            seed=args.seed,
+            storage=args.storage,
+            study=args.study,
+            cache=ResponseCache(data_dir() / "cache.sqlite"),
+        )
+    except (DatasetError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = sorted({keys.provider_of(m) for m in space.models if keys.needs_key(m, args.api_base)})
+    if missing:
+        print(f"error: no API key for {', '.join(missing)}; set it in the environment or .env", file=sys.stderr)
+        return 2
+
+    def progress(trial) -> None:
+        figures = f"quality {trial.quality:.3f}" if trial.quality is not None else trial.reason or ""
+        print(f"trial {trial.number} {trial.state.lower()}: {trial.name}  {figures}", file=sys.stderr, flush=True)
+
+    result = search.run(args.trials, on_trial=progress)
+    if not args.no_finalize:
+        result = search.finalize(args.top)
+    if not result.best:
+        print("no trial completed: every architecture was pruned (see the reasons above)", file=sys.stderr)
+        return 1
+    print(f"study {result.study} ({result.storage}): {len(result.trials)} trials, {search.evaluations} evaluated here")
+    print("best on the dev split:" if args.objective == "quality" else "Pareto front (quality, cost, latency):")
+    for trial in result.best[:10]:
+        cost = f"${trial.cost_per_query:.5f}" if trial.cost_per_query is not None else "?"
+        figures = f"quality {trial.quality:.3f}  {cost}/query  {trial.latency_s:.2f} s"
+        print(f"  trial {trial.number:>3}  {figures}  {trial.name}")
+    for held in result.held_out:
+        print(
+            f"held-out: trial {held.trial:>3}  quality {held.quality:.3f} [{held.quality_low:.3f}, "
+            f"{held.quality_high:.3f}]  ${held.cost_per_query:.5f}/query  {held.name}"
+        )
+    winner = result.held_out[0].architecture if result.held_out else result.best[0].architecture
+    Path(args.out).write_text(json.dumps(winner.to_dict(), indent=2), encoding="utf-8")
+    print(f"wrote the best architecture to {args.out}")
+    return 0

@@ -1,0 +1,256 @@
+"""Batch evaluation: every system on every item, concurrently, scored, stored as it goes.
+
+    spec = EvaluationSpec(systems=[System.of(preset), baseline("local/smollm2-135m")],
+                          dataset=get_dataset("factual"), scorer="normalised")
+    evaluation = evaluate(spec, store=Store(), cache=ResponseCache("data/cache.sqlite"))
+    print(evaluation.table())
+
+All items share one ``Throttle``: the concurrency limit holds across items, and the engine keeps
+it full. With a store, each finished item is saved at once; ``evaluate(..., resume=ID)`` after a
+crash or a cancel runs only what is missing (or failed). With a cache, a repeated evaluation makes
+no model calls.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from archon_engine.config import Architecture, ComponentSpec
+from archon_engine.evaluation.datasets import Dataset, Item
+from archon_engine.evaluation.report import Evaluation
+from archon_engine.evaluation.scorers import registry as scorers
+from archon_engine.evaluation.scorers.base import Score, Scorer
+from archon_engine.execution import RunResult, arun
+from archon_engine.models.base import ModelBackend
+from archon_engine.models.cache import CachedBackend, ResponseCache
+from archon_engine.models.client import Limits, ModelClient, Throttle
+from archon_engine.store import Store, config_hash
+from archon_engine.trace import Trace, Usage
+from archon_engine.validation import ArchitectureError, validate
+
+
+class System(BaseModel):
+    """One contender: an architecture under a name. Baselines are single model calls."""
+
+    name: str
+    architecture: Architecture
+    baseline: bool = False
+
+    @classmethod
+    def of(cls, architecture: Architecture, name: str | None = None) -> System:
+        return cls(name=name or architecture.name, architecture=architecture)
+
+
+def baseline(model: str, *, temperature: float = 0.0, max_tokens: int = 512) -> System:
+    """A single call to ``model`` (greedy by default), as a system."""
+    spec = ComponentSpec(type="generator", model=model, temperature=temperature, max_tokens=max_tokens)
+    arch = Architecture(name=model, description=f"one call to {model}", layers=[[spec]])
+    return System(name=model, architecture=arch, baseline=True)
+
+
+class EvaluationSpec(BaseModel):
+    """What to evaluate: systems, a dataset, a scorer (with options such as a judge model)."""
+
+    name: str = ""
+    systems: list[System] = Field(min_length=1)
+    dataset: Dataset
+    scorer: str
+    scorer_options: dict[str, Any] = Field(default_factory=dict)
+    baseline_system: str | None = None  # pairwise judging compares every system with this one
+    system_prompt: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> EvaluationSpec:
+        names = [s.name for s in self.systems]
+        if len(set(names)) != len(names):
+            raise ValueError(f"system names must be unique: {names}")
+        scorer = scorers.get(self.scorer, **self.scorer_options)  # a ValueError naming the known ones
+        if scorer.needs_baseline and self.comparison_baseline() is None:
+            raise ValueError(f"the {self.scorer!r} scorer needs a baseline system to compare against")
+        if self.baseline_system is not None and self.baseline_system not in names:
+            raise ValueError(f"baseline_system {self.baseline_system!r} is not one of the systems {names}")
+        return self
+
+    def comparison_baseline(self) -> str | None:
+        if self.baseline_system:
+            return self.baseline_system
+        return next((s.name for s in self.systems if s.baseline), None)
+
+
+class ItemResult(BaseModel):
+    """One system's answer to one item, its score, and what it cost."""
+
+    system: str
+    item_id: str
+    config_hash: str
+    item_key: str  # hash of the conversation the item sends
+    status: Literal["completed", "failed", "budget_exceeded"]
+    output: str | None = None
+    error: str | None = None
+    score: Score
+    usage: Usage  # the system's calls (not the judge's)
+    judge_usage: Usage = Field(default_factory=Usage)
+    latency_s: float  # wall time of the system on this item
+    latency_replayed: bool = False  # every call came from the cache; latency_s is from an earlier live run
+    cached: bool = False  # every call of the system came from the cache
+    trace: Trace = Field(default_factory=Trace)
+
+
+class Progress(BaseModel):
+    done: int
+    total: int
+    last: ItemResult | None = None
+
+
+def item_key(item: Item, system_prompt: str | None) -> str:
+    return hashlib.sha256(json.dumps([system_prompt, item.prompt]).encode()).hexdigest()[:16]
+
+
+async def aevaluate(
+    spec: EvaluationSpec,
+    *,
+    backend: ModelBackend | None = None,
+    api_keys: dict[str, str] | None = None,
+    limits: Limits | None = None,
+    cache: ResponseCache | None = None,
+    cache_sampling: bool = False,
+    store: Store | None = None,
+    resume: str | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+) -> Evaluation:
+    """Evaluate ``spec``. Cancelling the task stops it; what finished is kept in the store.
+
+    Raises ArchitectureError before any call if a system cannot run.
+    """
+    for system in spec.systems:
+        errors = [f for f in validate(system.architecture) if f.severity == "error"]
+        if errors:
+            raise ArchitectureError(errors)
+    if backend is None:
+        from archon_engine.models.litellm_backend import LitellmBackend
+
+        backend = LitellmBackend(api_keys)
+    if cache is not None:
+        backend = CachedBackend(backend, cache, cache_sampling=cache_sampling)
+    limits = limits or Limits(concurrency=32)
+    throttle = Throttle(limits)
+    scorer = scorers.get(spec.scorer, **spec.scorer_options)
+    evaluation_id = resume or (store.create_evaluation(spec) if store else None)
+    if resume and store is None:
+        raise ValueError("resume needs the store that holds the evaluation")
+    done = {(r.system, r.item_id): r for r in store.item_results(resume)} if resume else {}
+    done = {k: r for k, r in done.items() if r.status == "completed" and r.score.error is None}
+    results: list[ItemResult] = list(done.values())
+    hashes = {s.name: config_hash(s.architecture) for s in spec.systems}
+    todo = [(s, item) for item in spec.dataset.items for s in spec.systems if (s.name, item.id) not in done]
+    total = len(spec.systems) * len(spec.dataset.items)
+    baseline_name = spec.comparison_baseline() if scorer.needs_baseline else None
+    baseline_outputs: dict[str, asyncio.Future[str | None]] = {}
+    if baseline_name:
+        loop = asyncio.get_running_loop()
+        for item in spec.dataset.items:
+            baseline_outputs[item.id] = loop.create_future()
+            if (baseline_name, item.id) in done:
+                baseline_outputs[item.id].set_result(done[baseline_name, item.id].output)
+    item_slots = asyncio.Semaphore(4 * limits.concurrency)
+
+    async def one(system: System, item: Item) -> None:
+        async with item_slots:  # bounds the runs in flight; scoring waits outside (pairwise waits for the baseline)
+            started = time.perf_counter()
+            run = await arun(
+                system.architecture, item.prompt, system=spec.system_prompt, backend=backend, throttle=throttle
+            )
+            latency = time.perf_counter() - started
+        if system.name == baseline_name and not baseline_outputs[item.id].done():
+            baseline_outputs[item.id].set_result(run.answer)
+        judge = ModelClient(backend, limits=limits, throttle=throttle)
+        score = await _score(system, item, run, scorer, judge, baseline_name, baseline_outputs)
+        calls = run.trace.calls
+        result = ItemResult(
+            system=system.name,
+            item_id=item.id,
+            config_hash=hashes[system.name],
+            item_key=item_key(item, spec.system_prompt),
+            status=run.status,
+            output=run.answer,
+            error=run.error,
+            score=score,
+            usage=run.usage,
+            judge_usage=judge.trace.total(),
+            latency_s=latency,
+            cached=bool(calls) and all(c.cached for c in calls),
+            trace=Trace(calls=[*calls, *judge.trace.calls]),
+        )
+        if result.cached and store is not None:
+            live = store.live_latency(result.config_hash, result.item_key)
+            if live is not None:
+                result.latency_s, result.latency_replayed = live, True
+        results.append(result)
+        if store is not None:
+            store.save_item_result(evaluation_id, result)
+        if on_progress is not None:
+            on_progress(Progress(done=len(results), total=total, last=result))
+
+    status = "completed"
+    try:
+        async with asyncio.TaskGroup() as group:
+            for system, item in todo:
+                group.create_task(one(system, item))
+    except asyncio.CancelledError:
+        status = "cancelled"
+        raise
+    except BaseException:
+        status = "failed"
+        raise
+    finally:
+        if store is not None:
+            store.set_evaluation_status(evaluation_id, status)
+    return Evaluation(id=evaluation_id, spec=spec, results=_in_order(results, spec), status=status)
+
+
+async def _score(
+    system: System,
+    item: Item,
+    run: RunResult,
+    scorer: Scorer,
+    judge: ModelClient,
+    baseline_name: str | None,
+    baseline_outputs: dict[str, asyncio.Future[str | None]],
+) -> Score:
+    if run.answer is None:
+        return Score(value=0.0, error=f"no answer: {run.error}")
+    if baseline_name is None:
+        return await scorer.score(item, run.answer, client=judge)
+    if baseline_name == system.name:
+        return Score(value=0.5, extracted="tie", detail="the baseline itself")
+    theirs = await baseline_outputs[item.id]
+    if theirs is None:
+        return Score(value=0.0, error=f"the baseline {baseline_name} gave no answer to compare with")
+    return await scorer.score(item, run.answer, client=judge, baseline=theirs)
+
+
+def _in_order(results: list[ItemResult], spec: EvaluationSpec) -> list[ItemResult]:
+    pairs = [(s.name, item.id) for item in spec.dataset.items for s in spec.systems]
+    position = {pair: i for i, pair in enumerate(pairs)}
+    return sorted(results, key=lambda r: position.get((r.system, r.item_id), len(position)))
+
+
+def evaluate(spec: EvaluationSpec, **kwargs: Any) -> Evaluation:
+    """Synchronous ``aevaluate``; works inside a running event loop too (then in a worker thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(aevaluate(spec, **kwargs))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, aevaluate(spec, **kwargs)).result()
+
+
+Evaluation.model_rebuild(_types_namespace={"EvaluationSpec": EvaluationSpec, "ItemResult": ItemResult})

@@ -1,0 +1,1 @@
+"""Scorers: how an output is judged against an item. ``registry.get(name)`` builds one."""

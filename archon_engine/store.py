@@ -1,0 +1,264 @@
+"""Run history in SQLite: runs with their traces, evaluations with one result per item, and the
+configs they used (by hash). Everything written is redacted first: nothing secret is stored.
+
+    store = Store()                      # <data dir>/archon.sqlite
+    run_id = store.save_run(result)
+    store.runs(); store.run(run_id); store.delete_run(run_id)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from archon_engine.config import Architecture
+from archon_engine.execution import RunResult
+from archon_engine.models.keys import redact
+from archon_engine.presets import data_dir
+
+if TYPE_CHECKING:
+    from archon_engine.evaluation.runner import EvaluationSpec, ItemResult
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS configs (hash TEXT PRIMARY KEY, config TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY, created REAL NOT NULL, name TEXT, config_hash TEXT, prompt TEXT, status TEXT,
+    answer TEXT, cost_usd REAL, latency_s REAL, calls INTEGER, tokens INTEGER, result TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS evaluations (
+    id TEXT PRIMARY KEY, created REAL NOT NULL, name TEXT, dataset TEXT, scorer TEXT, systems TEXT,
+    items INTEGER, status TEXT, spec TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS evaluation_results (
+    evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    system TEXT NOT NULL, item_id TEXT NOT NULL, config_hash TEXT, item_key TEXT, cached INTEGER,
+    latency_s REAL, result TEXT NOT NULL,
+    PRIMARY KEY (evaluation_id, system, item_id)
+);
+CREATE INDEX IF NOT EXISTS live_latency ON evaluation_results (config_hash, item_key, cached);
+"""
+
+
+def default_path() -> Path:
+    return data_dir() / "archon.sqlite"
+
+
+def config_hash(architecture: Architecture) -> str:
+    """A short hash of what an architecture does (its layers), not of its name or description."""
+    layers = json.dumps(architecture.model_dump(mode="json")["layers"], sort_keys=True)
+    return hashlib.sha256(layers.encode()).hexdigest()[:16]
+
+
+class RunSummary(BaseModel):
+    id: str
+    created: float
+    name: str
+    config_hash: str
+    prompt: str
+    status: str
+    answer: str | None
+    cost_usd: float
+    latency_s: float
+    calls: int
+    tokens: int
+
+
+class EvaluationSummary(BaseModel):
+    id: str
+    created: float
+    name: str
+    dataset: str
+    scorer: str
+    systems: list[str]
+    items: int  # items in the dataset
+    results: int  # (system, item) results stored
+    status: str  # running | completed | cancelled | failed
+
+
+class StoreError(RuntimeError):
+    """A record that is not there, or a store file that cannot be used."""
+
+
+class Store:
+    """One SQLite file, safe to share between threads and processes (WAL mode)."""
+
+    def __init__(self, path: str | Path | None = None):
+        self.path = Path(path) if path is not None else default_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None, timeout=30)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA foreign_keys=ON")
+            self._db.executescript(SCHEMA)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"cannot open the run store at {self.path}: {exc}") from exc
+        self._lock = threading.Lock()
+
+    def _execute(self, sql: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._db.execute(sql, params).fetchall()
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # --- configs ---------------------------------------------------------------------------
+
+    def save_config(self, architecture: Architecture) -> str:
+        digest = config_hash(architecture)
+        self._execute(
+            "INSERT OR IGNORE INTO configs (hash, config) VALUES (?, ?)",
+            (digest, redact(architecture.model_dump_json())),
+        )
+        return digest
+
+    def config(self, digest: str) -> Architecture:
+        rows = self._execute("SELECT config FROM configs WHERE hash = ?", (digest,))
+        if not rows:
+            raise StoreError(f"no config with hash {digest}")
+        return Architecture.model_validate_json(rows[0][0])
+
+    # --- runs ------------------------------------------------------------------------------
+
+    def save_run(self, result: RunResult, *, name: str | None = None) -> str:
+        run_id = uuid.uuid4().hex[:12]
+        prompt = next((str(m.get("content", "")) for m in reversed(result.messages) if m.get("role") == "user"), "")
+        usage = result.usage
+        self._execute(
+            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                run_id,
+                time.time(),
+                name or result.architecture.name,
+                self.save_config(result.architecture),
+                redact(prompt),
+                result.status,
+                redact(result.answer) if result.answer is not None else None,
+                usage.cost_usd,
+                usage.latency_s,
+                usage.calls,
+                usage.prompt_tokens + usage.completion_tokens,
+                result.to_json(),
+            ),
+        )
+        return run_id
+
+    def runs(self, limit: int = 200) -> list[RunSummary]:
+        rows = self._execute(
+            "SELECT id, created, name, config_hash, prompt, status, answer, cost_usd, latency_s, calls, tokens "
+            "FROM runs ORDER BY created DESC LIMIT ?",
+            (limit,),
+        )
+        return [RunSummary(**dict(zip(RunSummary.model_fields, row, strict=True))) for row in rows]
+
+    def run(self, run_id: str) -> RunResult:
+        rows = self._execute("SELECT result FROM runs WHERE id = ?", (run_id,))
+        if not rows:
+            raise StoreError(f"no run with id {run_id}")
+        return RunResult.model_validate_json(rows[0][0])
+
+    def delete_run(self, run_id: str) -> None:
+        self._execute("DELETE FROM runs WHERE id = ?", (run_id,))
+
+    def compare_runs(self, first: str, second: str) -> list[dict[str, Any]]:
+        """Side by side: answer, status, calls, tokens, cost, latency, and whether the configs match."""
+        a, b = self.run(first), self.run(second)
+        rows: list[dict[str, Any]] = [
+            {"": "architecture", first: a.architecture.name, second: b.architecture.name},
+            {"": "same config", first: config_hash(a.architecture), second: config_hash(b.architecture)},
+            {"": "status", first: a.status, second: b.status},
+            {"": "answer", first: a.answer, second: b.answer},
+        ]
+        for field in ("calls", "failed_calls", "prompt_tokens", "completion_tokens", "cost_usd", "latency_s"):
+            rows.append({"": field, first: getattr(a.usage, field), second: getattr(b.usage, field)})
+        return rows
+
+    # --- evaluations -----------------------------------------------------------------------
+
+    def create_evaluation(self, spec: EvaluationSpec) -> str:
+        evaluation_id = uuid.uuid4().hex[:12]
+        for system in spec.systems:
+            self.save_config(system.architecture)
+        self._execute(
+            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                evaluation_id,
+                time.time(),
+                spec.name,
+                spec.dataset.name,
+                spec.scorer,
+                json.dumps([s.name for s in spec.systems]),
+                len(spec.dataset.items),
+                "running",
+                redact(spec.model_dump_json()),
+            ),
+        )
+        return evaluation_id
+
+    def set_evaluation_status(self, evaluation_id: str, status: str) -> None:
+        self._execute("UPDATE evaluations SET status = ? WHERE id = ?", (status, evaluation_id))
+
+    def save_item_result(self, evaluation_id: str, result: ItemResult) -> None:
+        """Keep one result per (system, item): a redone item replaces the earlier one."""
+        self._execute(
+            "INSERT OR REPLACE INTO evaluation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                evaluation_id,
+                result.system,
+                result.item_id,
+                result.config_hash,
+                result.item_key,
+                int(result.cached),
+                result.latency_s,
+                redact(result.model_dump_json()),
+            ),
+        )
+
+    def item_results(self, evaluation_id: str) -> list[ItemResult]:
+        from archon_engine.evaluation.runner import ItemResult
+
+        rows = self._execute(
+            "SELECT result FROM evaluation_results WHERE evaluation_id = ? ORDER BY rowid", (evaluation_id,)
+        )
+        return [ItemResult.model_validate_json(row[0]) for row in rows]
+
+    def live_latency(self, digest: str, item_key: str) -> float | None:
+        """The latency of the newest result of this config on this item that called models for real."""
+        rows = self._execute(
+            "SELECT latency_s FROM evaluation_results WHERE config_hash = ? AND item_key = ? AND cached = 0 "
+            "ORDER BY rowid DESC LIMIT 1",
+            (digest, item_key),
+        )
+        return rows[0][0] if rows else None
+
+    def evaluation_spec(self, evaluation_id: str) -> EvaluationSpec:
+        from archon_engine.evaluation.runner import EvaluationSpec
+
+        rows = self._execute("SELECT spec FROM evaluations WHERE id = ?", (evaluation_id,))
+        if not rows:
+            raise StoreError(f"no evaluation with id {evaluation_id}")
+        return EvaluationSpec.model_validate_json(rows[0][0])
+
+    def evaluations(self, limit: int = 200) -> list[EvaluationSummary]:
+        rows = self._execute(
+            "SELECT e.id, e.created, e.name, e.dataset, e.scorer, e.systems, e.items, "
+            "(SELECT COUNT(*) FROM evaluation_results r WHERE r.evaluation_id = e.id), e.status "
+            "FROM evaluations e ORDER BY e.created DESC LIMIT ?",
+            (limit,),
+        )
+        fields = list(EvaluationSummary.model_fields)
+        return [
+            EvaluationSummary(**dict(zip(fields, (*row[:5], json.loads(row[5]), *row[6:]), strict=True)))
+            for row in rows
+        ]
+
+    def delete_evaluation(self, evaluation_id: str) -> None:
+        self._execute("DELETE FROM evaluations WHERE id = ?", (evaluation_id,))

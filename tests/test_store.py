@@ -1,0 +1,82 @@
+"""The run store: runs, evaluations and configs in SQLite, nothing secret, one result per item."""
+
+import sqlite3
+
+import pytest
+
+from archon_engine import FakeModel, run
+from archon_engine.models import keys
+from archon_engine.store import Store, StoreError, config_hash
+
+ARCH = {
+    "name": "two",
+    "layers": [[{"type": "generator", "model": "fake/m", "samples": 2}], [{"type": "fuser", "model": "fake/m"}]],
+}
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store(tmp_path / "runs.sqlite")
+
+
+def test_a_saved_run_is_listed_and_reopens_whole(store):
+    result = run(ARCH, "What is 2+2?", backend=FakeModel())
+
+    run_id = store.save_run(result)
+
+    (summary,) = store.runs()
+    assert summary.id == run_id and summary.name == "two" and summary.prompt == "What is 2+2?"
+    assert summary.calls == 3 and summary.status == "completed" and summary.answer == result.answer
+    reopened = store.run(run_id)
+    assert reopened.answer == result.answer
+    assert len(reopened.trace.calls) == 3 and reopened.layers[0].candidates == result.layers[0].candidates
+
+
+def test_runs_can_be_deleted_and_a_missing_one_is_named(store):
+    run_id = store.save_run(run(ARCH, "q", backend=FakeModel()))
+    store.delete_run(run_id)
+
+    assert store.runs() == []
+    with pytest.raises(StoreError, match=f"no run with id {run_id}"):
+        store.run(run_id)
+
+
+def test_two_runs_compare_side_by_side(store):
+    a = store.save_run(run(ARCH, "q", backend=FakeModel()))
+    b = store.save_run(run({"layers": [[{"type": "generator", "model": "fake/m"}]]}, "q", backend=FakeModel()))
+
+    rows = {row[""]: row for row in store.compare_runs(a, b)}
+
+    assert rows["calls"][a] == 3 and rows["calls"][b] == 1
+    assert rows["same config"][a] != rows["same config"][b]
+
+
+def test_the_config_hash_ignores_names_and_configs_are_stored_once(store):
+    result = run(ARCH, "q", backend=FakeModel())
+    renamed = result.architecture.model_copy(update={"name": "other name"})
+
+    assert config_hash(result.architecture) == config_hash(renamed)
+    store.save_run(result)
+    store.save_run(result)
+    assert store.config(config_hash(renamed)).name == "two"
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("SELECT COUNT(*) FROM configs").fetchone()[0] == 1
+
+
+def test_no_secret_reaches_the_file(store, monkeypatch):
+    canary = "sk-canary-store-7777777"
+    keys.register_secret(canary)
+    result = run(ARCH, f"my key is {canary}", backend=FakeModel())
+
+    store.save_run(result)
+
+    assert canary.encode() not in store.path.read_bytes()
+    assert canary not in store.runs()[0].prompt
+
+
+def test_a_store_that_cannot_be_opened_says_where(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+
+    with pytest.raises(StoreError, match="cannot open the run store at"):
+        Store(blocker / "runs.sqlite")
