@@ -1,0 +1,532 @@
+"""ITAS: search for the architecture that does best on a task within a budget, on Optuna.
+
+    space = SearchSpace(models=["openai/gpt-4o", "local/smollm2-135m"])
+    search = Search(space, dataset=get_dataset("factual"), scorer="normalised", budget=SearchBudget(max_calls=20))
+    result = search.run(trials=30)
+    result.best[0].architecture
+
+Every trial picks values for all of the space's axes (so TPE sees one fixed space), builds the
+architecture they describe and evaluates it on the dev split. Architectures that cannot work
+(a fuser fed more candidates than ``max_fuser_inputs``, an engine validation error) or that break the
+budget (``estimate``'s calls or worst-case cost per query) are pruned before any model call. An
+architecture already evaluated in the study (by config hash, from any worker) is not evaluated
+again: the trial takes its figures. ``finalize`` re-evaluates the best ones on the held-out split.
+
+Objectives: ``quality`` (mean score minus ``cost_weight`` x USD per query, maximised) or ``pareto``
+(quality up, cost down, latency down: the Pareto front is the result). Algorithms: ``tpe`` (Bayesian;
+multi-objective TPE for pareto), ``nsga2``, ``random`` and ``grid`` (every distinct architecture once,
+in a seeded order). Studies live in Optuna's RDB storage: SQLite under the data folder by default,
+or any database URL so that several workers on several machines share one study.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import threading
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, model_validator
+
+from archon_engine.config import Architecture, ComponentSpec
+from archon_engine.estimate import estimate
+from archon_engine.evaluation.datasets import Dataset
+from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
+from archon_engine.models.base import ModelBackend
+from archon_engine.models.cache import ResponseCache
+from archon_engine.models.client import Limits
+from archon_engine.presets import data_dir
+from archon_engine.store import Store, config_hash
+from archon_engine.validation import validate
+
+Aggregation = Literal["fuser", "majority_vote", "ranker", "none"]
+FinalCheck = Literal["none", "verifier", "unit_tests"]
+Objective = Literal["quality", "pareto"]
+Algorithm = Literal["tpe", "nsga2", "random", "grid"]
+DEFAULT_INSTRUCTION = "default"  # no instruction variant
+
+
+class SearchSpace(BaseModel):
+    """The axes of the paper's search, plus answer aggregation and instruction variants.
+
+    ``models`` are ranked best first: generators use the top k of them (k from 1 to ``max_models``),
+    and fusers, critics, rankers, verifiers and unit-test components use the first.
+    """
+
+    models: list[str] = Field(min_length=1)
+    max_models: int | None = Field(None, ge=1)
+    samples: list[int] = Field(default_factory=lambda: [1, 3, 5], min_length=1)
+    aggregations: list[Aggregation] = Field(default_factory=lambda: ["fuser"], min_length=1)
+    fusion_layers: tuple[int, int] = (1, 2)
+    fusers_per_layer: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
+    critic_ranker: list[bool] = Field(default_factory=lambda: [False, True], min_length=1)
+    final_checks: list[FinalCheck] = Field(default_factory=lambda: ["none", "verifier", "unit_tests"], min_length=1)
+    temperatures: list[float] = Field(default_factory=lambda: [0.7], min_length=1)
+    instructions: list[str] = Field(default_factory=lambda: [DEFAULT_INSTRUCTION], min_length=1)
+    extractor: str = "short_text"  # how majority vote reads answers (see components.extractors)
+    max_fuser_inputs: int = Field(10, ge=1)
+    ranker_keep: int = Field(3, ge=1)  # candidates a ranker before a fuser passes on
+    max_tokens: int = Field(512, ge=1)
+    api_base: str | None = None  # an OpenAI-compatible endpoint for every component
+
+    @model_validator(mode="after")
+    def _check(self) -> SearchSpace:
+        low, high = self.fusion_layers
+        if not 1 <= low <= high <= 4:
+            raise ValueError(f"fusion_layers must be a range within 1..4, got {self.fusion_layers}")
+        if any(s < 1 for s in self.samples) or any(f < 1 for f in self.fusers_per_layer):
+            raise ValueError("samples and fusers_per_layer must be at least 1")
+        return self
+
+    @property
+    def top_k(self) -> int:
+        return min(self.max_models or len(self.models), len(self.models))
+
+    def choices(self) -> dict[str, list[Any]]:
+        """Every axis and its values, in a fixed order (the grid, and what each trial suggests)."""
+        return {
+            "generator_models": list(range(1, self.top_k + 1)),
+            "samples": sorted(set(self.samples)),
+            "aggregation": list(dict.fromkeys(self.aggregations)),
+            "fusion_layers": list(range(self.fusion_layers[0], self.fusion_layers[1] + 1)),
+            "fusers_per_layer": sorted(set(self.fusers_per_layer)),
+            "critic_ranker": list(dict.fromkeys(self.critic_ranker)),
+            "final_check": list(dict.fromkeys(self.final_checks)),
+            "temperature": list(dict.fromkeys(self.temperatures)),
+            "instruction": list(dict.fromkeys(self.instructions)),
+        }
+
+    def build(self, params: dict[str, Any]) -> Architecture:
+        """The architecture ``params`` describe. Raises Infeasible when it cannot work."""
+        best = self.models[0]
+        instruction = None if params["instruction"] == DEFAULT_INSTRUCTION else params["instruction"]
+
+        def spec(type_: str, model: str = best, **fields: Any) -> ComponentSpec:
+            return ComponentSpec(type=type_, model=model, max_tokens=self.max_tokens, api_base=self.api_base, **fields)
+
+        generators = [
+            spec(
+                "generator",
+                model,
+                samples=params["samples"],
+                temperature=params["temperature"],
+                instruction=instruction,
+            )
+            for model in self.models[: params["generator_models"]]
+        ]
+        candidates = params["generator_models"] * params["samples"]
+        aggregation = params["aggregation"]
+        layers: list[list[ComponentSpec]] = []
+        if aggregation == "fuser" and params["final_check"] == "unit_tests":
+            layers.append([spec("unit_test_generator", temperature=0.0)])
+        layers.append(generators)
+        if aggregation == "none":
+            if candidates > 1:
+                raise Infeasible("no aggregation keeps one answer: it needs exactly one candidate")
+        elif aggregation == "majority_vote":
+            if candidates < 3:
+                raise Infeasible("a majority vote needs at least 3 candidates")
+            layers.append([spec("majority_vote", extractor=self.extractor)])
+        elif aggregation == "ranker":
+            if candidates < 2:
+                raise Infeasible("a ranker needs at least 2 candidates")
+            layers.append([spec("ranker", temperature=0.0, top_k=1, instruction=instruction)])
+        else:
+            self._fusion(params, candidates, spec, instruction, layers)
+        return Architecture(name=describe(params), description="found by search", layers=layers)
+
+    def _fusion(self, params, candidates, spec, instruction, layers) -> None:
+        count = params["fusion_layers"]
+        for index in range(count):
+            last = index == count - 1
+            if params["critic_ranker"]:
+                layers.append([spec("critic", temperature=0.0, instruction=instruction)])
+                keep = min(self.ranker_keep, candidates)
+                layers.append([spec("ranker", temperature=0.0, top_k=keep, instruction=instruction)])
+                candidates = keep
+            if last and params["final_check"] == "verifier":
+                layers.append([spec("verifier", temperature=0.0)])
+            elif last and params["final_check"] == "unit_tests":
+                keep = min(self.ranker_keep, candidates)
+                layers.append([spec("unit_test_evaluator", temperature=0.0, top_k=keep)])
+                candidates = keep
+            if candidates > self.max_fuser_inputs:
+                raise Infeasible(f"{candidates} candidates into a fuser (limit {self.max_fuser_inputs})")
+            fusers = 1 if last else params["fusers_per_layer"]
+            layers.append([spec("fuser", temperature=0.0, instruction=instruction) for _ in range(fusers)])
+            candidates = fusers
+
+
+def describe(params: dict[str, Any]) -> str:
+    """A short name for the architecture a trial's params describe."""
+    head = f"{params['generator_models']}m x {params['samples']}s @{params['temperature']:g}"
+    aggregation = params["aggregation"]
+    if aggregation == "fuser":
+        tail = f"{params['fusion_layers']} fuse"
+        if params["fusion_layers"] > 1:
+            tail += f" x{params['fusers_per_layer']}"
+        if params["critic_ranker"]:
+            tail = "critic+rank, " + tail
+        if params["final_check"] != "none":
+            tail += f", {params['final_check']}"
+    else:
+        tail = {"majority_vote": "majority vote", "ranker": "rank top 1", "none": "single answer"}[aggregation]
+    instruction = params.get("instruction", DEFAULT_INSTRUCTION)
+    suffix = "" if instruction == DEFAULT_INSTRUCTION else f" [{instruction[:24]}]"
+    return f"{head} -> {tail}{suffix}"
+
+
+class Infeasible(ValueError):
+    """A point of the space that cannot work; the trial is pruned without any model call."""
+
+
+class SearchBudget(BaseModel):
+    """Per query. Architectures over it are pruned, never evaluated."""
+
+    max_calls: int | None = Field(None, ge=1)
+    max_usd: float | None = Field(None, ge=0)
+
+
+class TrialSummary(BaseModel):
+    number: int
+    state: str  # COMPLETE | PRUNED | FAIL | RUNNING
+    params: dict[str, Any]
+    name: str
+    architecture: Architecture | None = None
+    quality: float | None = None
+    quality_low: float | None = None
+    quality_high: float | None = None
+    cost_per_query: float | None = None
+    latency_s: float | None = None
+    calls_per_query: float | None = None
+    values: list[float] | None = None
+    duplicate_of: int | None = None
+    reason: str | None = None  # why it was pruned or failed
+    evaluation_id: str | None = None
+
+
+class HeldOutResult(BaseModel):
+    trial: int
+    name: str
+    architecture: Architecture
+    dev_quality: float
+    quality: float
+    quality_low: float
+    quality_high: float
+    cost_per_query: float
+    latency_s: float
+
+
+class SearchResult(BaseModel):
+    study: str
+    storage: str
+    objective: Objective
+    trials: list[TrialSummary]
+    best: list[TrialSummary]  # best first (quality objective), or the Pareto front by quality
+    held_out: list[HeldOutResult] = Field(default_factory=list)
+
+
+def default_storage() -> str:
+    return f"sqlite:///{(data_dir() / 'search.sqlite').resolve()}"
+
+
+def _optuna():
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    return optuna
+
+
+class Search:
+    """One study: a space, a dev/held-out split of a dataset, a scorer, a budget and an objective."""
+
+    def __init__(
+        self,
+        space: SearchSpace,
+        *,
+        dataset: Dataset,
+        scorer: str,
+        scorer_options: dict[str, Any] | None = None,
+        budget: SearchBudget | None = None,
+        objective: Objective = "quality",
+        cost_weight: float = 0.0,
+        algorithm: Algorithm = "tpe",
+        seed: int = 0,
+        dev_fraction: float = 0.5,
+        storage: str | None = None,
+        study: str | None = None,
+        backend: ModelBackend | None = None,
+        api_keys: dict[str, str] | None = None,
+        cache: ResponseCache | None = None,
+        store: Store | None = None,
+        limits: Limits | None = None,
+    ):
+        if algorithm == "nsga2" and objective != "pareto":
+            raise ValueError("nsga2 searches the Pareto front: use objective 'pareto'")
+        self.space = space
+        self.dev, self.held_out = (
+            dataset.split(dev_fraction, seed=seed) if len(dataset.items) > 1 else (dataset, dataset)
+        )
+        self.scorer = scorer
+        self.scorer_options = scorer_options or {}
+        self.budget = budget or SearchBudget()
+        self.objective = objective
+        self.cost_weight = cost_weight
+        self.algorithm = algorithm
+        self.seed = seed
+        self.storage = storage or default_storage()
+        if self.storage.startswith("sqlite:///"):
+            Path(self.storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        self.study_name = study or f"{dataset.name}-{scorer}-{objective}-{algorithm}-seed{seed}"
+        self.backend, self.api_keys, self.cache, self.store, self.limits = backend, api_keys, cache, store, limits
+        self.evaluations = 0  # architectures this process evaluated (not pruned, not duplicates)
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.study = self._study()
+
+    # --- the study ---------------------------------------------------------------------------
+
+    def _sampler(self):
+        optuna = _optuna()
+        warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        if self.algorithm == "tpe":
+            return optuna.samplers.TPESampler(seed=self.seed, multivariate=True, constant_liar=True)
+        if self.algorithm == "nsga2":
+            return optuna.samplers.NSGAIISampler(seed=self.seed)
+        return optuna.samplers.RandomSampler(seed=self.seed)  # random, and grid's fallback
+
+    def _study(self):
+        optuna = _optuna()
+        from sqlalchemy.exc import DBAPIError
+
+        directions = ["maximize", "minimize", "minimize"] if self.objective == "pareto" else ["maximize"]
+        for attempt in range(5):  # workers starting together race to create the tables and the study
+            try:
+                study = optuna.create_study(
+                    study_name=self.study_name,
+                    storage=self.storage,
+                    sampler=self._sampler(),
+                    directions=directions,
+                    load_if_exists=True,
+                )
+                break
+            except DBAPIError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.2 + random.random())
+        study.set_user_attr("objective", self.objective)
+        if self.algorithm == "grid" and not study.trials:
+            for params in self.grid():
+                study.enqueue_trial(params, skip_if_exists=True)
+        return study
+
+    def grid(self) -> list[dict[str, Any]]:
+        """Every feasible, within-budget point giving a distinct architecture, in a seeded order."""
+        choices = self.space.choices()
+        seen, points = set(), []
+        for values in itertools.product(*choices.values()):
+            params = dict(zip(choices, values, strict=True))
+            try:
+                arch = self._checked(params)
+            except Infeasible:
+                continue
+            digest = config_hash(arch)
+            if digest not in seen:
+                seen.add(digest)
+                points.append(params)
+        random.Random(self.seed).shuffle(points)
+        return points
+
+    def _checked(self, params: dict[str, Any]) -> Architecture:
+        arch = self.space.build(params)
+        errors = [f.message for f in validate(arch) if f.severity == "error"]
+        if errors:
+            raise Infeasible("; ".join(errors))
+        plan = estimate(arch)
+        if self.budget.max_calls is not None and plan.calls > self.budget.max_calls:
+            raise Infeasible(f"{plan.calls} calls per query, over the budget of {self.budget.max_calls}")
+        if (
+            self.budget.max_usd is not None
+            and plan.max_cost_usd is not None
+            and plan.max_cost_usd > self.budget.max_usd
+        ):
+            raise Infeasible(f"up to ${plan.max_cost_usd:.4f} per query, over the budget of ${self.budget.max_usd:.4f}")
+        return arch
+
+    # --- trials ------------------------------------------------------------------------------
+
+    def _suggest(self, trial) -> dict[str, Any]:
+        return {name: trial.suggest_categorical(name, values) for name, values in self.space.choices().items()}
+
+    def _objective(self, trial) -> float | tuple[float, float, float]:
+        optuna = _optuna()
+        params = self._suggest(trial)
+        trial.set_user_attr("name", describe(params))
+        try:
+            arch = self._checked(params)
+        except Infeasible as exc:
+            trial.set_user_attr("reason", str(exc))
+            raise optuna.TrialPruned(str(exc)) from exc
+        digest = config_hash(arch)
+        trial.set_user_attr("config_hash", digest)
+        trial.set_user_attr("architecture", arch.model_dump(mode="json"))
+        earlier = self._evaluated(digest, trial.number)
+        if earlier is not None:
+            for key in ("quality", "quality_low", "quality_high", "cost_per_query", "latency_s", "calls_per_query"):
+                trial.set_user_attr(key, earlier.user_attrs.get(key))
+            trial.set_user_attr("duplicate_of", earlier.number)
+            return self._values(earlier.user_attrs)
+        spec = EvaluationSpec(
+            name=f"search {self.study_name} trial {trial.number}",
+            systems=[System.of(arch)],
+            dataset=self.dev,
+            scorer=self.scorer,
+            scorer_options=self.scorer_options,
+        )
+        evaluation = evaluate(
+            spec,
+            backend=self.backend,
+            api_keys=self.api_keys,
+            cache=self.cache,
+            store=self.store,
+            limits=self.limits,
+        )
+        with self._lock:
+            self.evaluations += 1
+        (summary,) = evaluation.summaries()
+        figures = {
+            "quality": summary.quality.mean,
+            "quality_low": summary.quality.low,
+            "quality_high": summary.quality.high,
+            "cost_per_query": summary.cost_per_query,
+            "latency_s": summary.latency_mean_s,
+            "calls_per_query": summary.calls_per_query,
+        }
+        for key, value in figures.items():
+            trial.set_user_attr(key, value)
+        if evaluation.id:
+            trial.set_user_attr("evaluation_id", evaluation.id)
+        return self._values(figures)
+
+    def _values(self, figures: dict[str, Any]) -> float | tuple[float, float, float]:
+        quality, cost = figures["quality"], figures["cost_per_query"]
+        if self.objective == "pareto":
+            return quality, cost, figures["latency_s"]
+        return quality - self.cost_weight * cost
+
+    def _evaluated(self, digest: str, number: int):
+        """A finished trial of the same architecture, from any worker of the study."""
+        optuna = _optuna()
+        for trial in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
+            if trial.number != number and trial.user_attrs.get("config_hash") == digest:
+                return trial
+        return None
+
+    def run(self, trials: int, *, on_trial: Callable[[TrialSummary], None] | None = None) -> SearchResult:
+        """Run ``trials`` more trials (fewer if stopped, or when a grid is exhausted)."""
+
+        def after(study, frozen) -> None:
+            if on_trial is not None:
+                on_trial(summarise(frozen))
+            if self._stop.is_set():
+                study.stop()
+            if self.algorithm == "grid" and not _waiting(study):
+                study.stop()
+
+        if self.algorithm == "grid" and not _waiting(self.study):
+            return self.result()
+        self.study.optimize(self._objective, n_trials=trials, callbacks=[after])
+        return self.result()
+
+    def stop(self) -> None:
+        """Stop after the trial in progress (from any thread)."""
+        self._stop.set()
+
+    def result(self) -> SearchResult:
+        trials = [summarise(t) for t in self.study.get_trials(deepcopy=False)]
+        complete = [t for t in trials if t.state == "COMPLETE" and t.values]
+        if self.objective == "pareto":
+            front = {t.number for t in self.study.best_trials}
+            best = sorted((t for t in complete if t.number in front), key=lambda t: -(t.quality or 0))
+        else:
+            best = sorted(complete, key=lambda t: (-t.values[0], t.number))
+        return SearchResult(
+            study=self.study_name, storage=self.storage, objective=self.objective, trials=trials, best=best
+        )
+
+    def finalize(self, top: int = 3) -> SearchResult:
+        """Re-evaluate the ``top`` best distinct architectures on the held-out split and rank them."""
+        result = self.result()
+        chosen, seen = [], set()
+        for trial in result.best:
+            digest = config_hash(trial.architecture)
+            if trial.architecture is not None and digest not in seen:
+                seen.add(digest)
+                chosen.append(trial)
+            if len(chosen) == top:
+                break
+        if not chosen:
+            return result
+        spec = EvaluationSpec(
+            name=f"search {self.study_name}: held-out check",
+            systems=[System.of(t.architecture, name=f"trial {t.number}: {t.name}") for t in chosen],
+            dataset=self.held_out,
+            scorer=self.scorer,
+            scorer_options=self.scorer_options,
+        )
+        evaluation = evaluate(
+            spec, backend=self.backend, api_keys=self.api_keys, cache=self.cache, store=self.store, limits=self.limits
+        )
+        by_name = {s.system: s for s in evaluation.summaries()}
+        held = [
+            HeldOutResult(
+                trial=t.number,
+                name=t.name,
+                architecture=t.architecture,
+                dev_quality=t.quality or 0.0,
+                quality=by_name[system.name].quality.mean,
+                quality_low=by_name[system.name].quality.low,
+                quality_high=by_name[system.name].quality.high,
+                cost_per_query=by_name[system.name].cost_per_query,
+                latency_s=by_name[system.name].latency_mean_s,
+            )
+            for t, system in zip(chosen, spec.systems, strict=True)
+        ]
+        result.held_out = sorted(held, key=lambda h: (-h.quality, h.cost_per_query))
+        return result
+
+
+def _waiting(study) -> bool:
+    optuna = _optuna()
+    return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
+
+
+def summarise(trial) -> TrialSummary:
+    """A trial as the page and the CLI show it."""
+    attrs = trial.user_attrs
+    arch = attrs.get("architecture")
+    values = list(trial.values) if trial.values is not None else None
+    if values is not None and any(isinstance(v, float) and math.isnan(v) for v in values):
+        values = None
+    return TrialSummary(
+        number=trial.number,
+        state=trial.state.name,
+        params=dict(trial.params),
+        name=attrs.get("name", ""),
+        architecture=Architecture.model_validate(arch) if arch else None,
+        quality=attrs.get("quality"),
+        quality_low=attrs.get("quality_low"),
+        quality_high=attrs.get("quality_high"),
+        cost_per_query=attrs.get("cost_per_query"),
+        latency_s=attrs.get("latency_s"),
+        calls_per_query=attrs.get("calls_per_query"),
+        values=values,
+        duplicate_of=attrs.get("duplicate_of"),
+        reason=attrs.get("reason"),
+        evaluation_id=attrs.get("evaluation_id"),
+    )

@@ -1,0 +1,236 @@
+"""ITAS search: a space of architectures, pruned by feasibility and budget, searched with Optuna."""
+
+import re
+
+import pytest
+
+from archon_engine import FakeModel
+from archon_engine.evaluation.datasets import Dataset, Item
+from archon_engine.search import Infeasible, Search, SearchBudget, SearchSpace, describe
+
+SUMS = Dataset(
+    name="sums",
+    kind="numeric",
+    items=[Item(id=f"s{i}", prompt=f"What is {i}+1?", reference=str(i + 1)) for i in range(12)],
+)
+POINT = {
+    "generator_models": 1,
+    "samples": 3,
+    "aggregation": "fuser",
+    "fusion_layers": 1,
+    "fusers_per_layer": 1,
+    "critic_ranker": False,
+    "final_check": "none",
+    "temperature": 0.7,
+    "instruction": "default",
+}
+
+
+def types(arch):
+    return [[spec.type for spec in layer] for layer in arch.layers]
+
+
+def answers(request):
+    """fake/good adds correctly and fake/bad answers 0; fusers repeat the first candidate's answer."""
+    text = str(request.messages)
+    if request.role == "fuse":
+        found = re.findall(r"Answer: (\d+)", text)
+        return f"Answer: {found[0] if found else 0}"
+    if request.role != "generate":
+        from archon_engine.models.fake import default_reply
+
+        return default_reply(request, 0)
+    n = int(re.findall(r"What is (\d+)\+1", text)[0])
+    return f"Answer: {n + 1 if request.model == 'fake/good' else 0}"
+
+
+def search(tmp_path, space=None, **kwargs):
+    space = space or SearchSpace(models=["fake/good", "fake/bad"])
+    options = {"dataset": SUMS, "scorer": "numeric", "backend": FakeModel(answers)}
+    return Search(space, storage=f"sqlite:///{tmp_path / 'search.sqlite'}", **{**options, **kwargs})
+
+
+# --- the space ---------------------------------------------------------------------------------
+
+
+def test_a_point_builds_the_architecture_it_describes():
+    space = SearchSpace(models=["fake/good", "fake/bad"], max_fuser_inputs=12)
+
+    assert types(space.build(POINT)) == [["generator"], ["fuser"]]
+    two_models = space.build({**POINT, "generator_models": 2, "critic_ranker": True, "final_check": "verifier"})
+    assert types(two_models) == [["generator", "generator"], ["critic"], ["ranker"], ["verifier"], ["fuser"]]
+    assert [s.model for s in two_models.layers[0]] == ["fake/good", "fake/bad"]  # the top k, best first
+    deep = space.build({**POINT, "fusion_layers": 3, "fusers_per_layer": 2, "final_check": "unit_tests"})
+    assert types(deep) == [
+        ["unit_test_generator"],
+        ["generator"],
+        ["fuser", "fuser"],
+        ["fuser", "fuser"],
+        ["unit_test_evaluator"],
+        ["fuser"],  # the last fusion layer has one fuser
+    ]
+
+
+def test_aggregations_other_than_fusion():
+    space = SearchSpace(models=["fake/good"], aggregations=["majority_vote", "ranker", "none"])
+
+    assert types(space.build({**POINT, "aggregation": "majority_vote"})) == [["generator"], ["majority_vote"]]
+    assert types(space.build({**POINT, "aggregation": "ranker"})) == [["generator"], ["ranker"]]
+    assert types(space.build({**POINT, "aggregation": "none", "samples": 1})) == [["generator"]]
+
+
+def test_instruction_variants_reach_every_component_that_sends_one():
+    arch = SearchSpace(models=["fake/good"]).build({**POINT, "critic_ranker": True, "instruction": "number_only"})
+
+    sent = {spec.type: spec.instruction for layer in arch.layers for spec in layer}
+    assert sent == {
+        "generator": "number_only",
+        "critic": "number_only",
+        "ranker": "number_only",
+        "fuser": "number_only",
+    }
+    assert describe({**POINT, "instruction": "number_only"}).endswith("[number_only]")
+
+
+@pytest.mark.parametrize(
+    ("point", "reason"),
+    [
+        ({"aggregation": "none", "samples": 3}, "exactly one candidate"),
+        ({"aggregation": "majority_vote", "samples": 1}, "at least 3 candidates"),
+        ({"generator_models": 2, "samples": 5}, "10 candidates into a fuser"),
+    ],
+)
+def test_points_that_cannot_work_are_infeasible(point, reason):
+    space = SearchSpace(models=["fake/good", "fake/bad"], max_fuser_inputs=8, aggregations=["fuser"])
+
+    with pytest.raises(Infeasible, match=reason):
+        space.build({**POINT, **point})
+
+
+def test_a_bad_space_is_refused():
+    with pytest.raises(ValueError, match=r"within 1\.\.4"):
+        SearchSpace(models=["m"], fusion_layers=(1, 5))
+    with pytest.raises(ValueError):
+        SearchSpace(models=[])
+
+
+# --- the search --------------------------------------------------------------------------------
+
+
+def test_architectures_over_the_budget_are_pruned_without_a_model_call(tmp_path):
+    fake = FakeModel(answers)
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), backend=fake)
+
+    result = s.run(12)
+
+    pruned = [t for t in result.trials if t.state == "PRUNED"]
+    assert pruned and all(t.reason for t in pruned)
+    assert any("over the budget of 4" in t.reason for t in pruned)
+    complete = [t for t in result.trials if t.state == "COMPLETE"]
+    assert all(t.calls_per_query <= 4 for t in complete)
+    assert len(fake.requests) <= s.evaluations * len(s.dev.items) * 4
+
+
+def test_an_architecture_is_evaluated_once_per_study(tmp_path):
+    s = search(tmp_path, SearchSpace(models=["fake/good"], samples=[3], fusion_layers=(1, 1), final_checks=["none"]))
+
+    result = s.run(6)
+
+    complete = [t for t in result.trials if t.state == "COMPLETE"]
+    distinct = {t.architecture.model_dump_json() for t in complete}
+    assert s.evaluations == len(distinct) <= 2  # with and without critic + ranker
+    duplicates = [t for t in complete if t.duplicate_of is not None]
+    assert len(duplicates) == len(complete) - len(distinct)
+    assert all(t.quality == result.trials[t.duplicate_of].quality for t in duplicates)
+
+
+def test_a_seed_makes_a_search_repeatable(tmp_path):
+    first = search(tmp_path / "a", seed=7).run(8)
+    second = search(tmp_path / "b", seed=7).run(8)
+
+    assert [(t.params, t.state, t.quality) for t in first.trials] == [
+        (t.params, t.state, t.quality) for t in second.trials
+    ]
+
+
+def test_grid_evaluates_every_distinct_architecture_once_then_stops(tmp_path):
+    space = SearchSpace(models=["fake/good", "fake/bad"], samples=[1, 3], fusion_layers=(1, 1), final_checks=["none"])
+    s = search(tmp_path, space, algorithm="grid")
+    size = len(s.grid())
+
+    result = s.run(100)
+
+    assert len(result.trials) == size
+    assert s.evaluations == size
+    assert len({t.architecture.model_dump_json() for t in result.trials}) == size
+
+
+def test_tpe_finds_the_architecture_that_answers_right(tmp_path):
+    space = SearchSpace(models=["fake/good", "fake/bad"], aggregations=["fuser", "majority_vote"])
+
+    result = search(tmp_path, space, algorithm="tpe", seed=1).run(20)
+
+    best = result.best[0]
+    assert best.quality == 1
+    assert any(t.quality is not None and t.quality < 1 for t in result.trials)  # it told them apart
+
+
+def test_the_pareto_objective_returns_a_front_no_member_of_which_dominates_another(tmp_path):
+    fake = FakeModel(answers, cost_per_call=0.001)
+
+    result = search(tmp_path, objective="pareto", algorithm="nsga2", backend=fake).run(12)
+
+    front = result.best
+    assert front and all(len(t.values) == 3 for t in front)
+    for a in front:
+        for b in front:
+            better = [
+                x >= y
+                for x, y in zip(
+                    (a.quality, -a.cost_per_query, -a.latency_s),
+                    (b.quality, -b.cost_per_query, -b.latency_s),
+                    strict=True,
+                )
+            ]
+            assert not (all(better) and a.values != b.values)
+
+
+def test_finalize_ranks_the_best_on_the_held_out_split(tmp_path):
+    s = search(tmp_path, seed=3)
+    s.run(10)
+
+    result = s.finalize(top=2)
+
+    assert 1 <= len(result.held_out) <= 2
+    assert {h.trial for h in result.held_out} <= {t.number for t in result.best}
+    assert result.held_out == sorted(result.held_out, key=lambda h: (-h.quality, h.cost_per_query))
+    assert len(s.dev.items) + len(s.held_out.items) == len(SUMS.items)
+    assert not {i.id for i in s.dev.items} & {i.id for i in s.held_out.items}
+
+
+def test_a_study_in_storage_continues_where_it_stopped(tmp_path):
+    search(tmp_path, study="shared").run(4)
+
+    again = search(tmp_path, study="shared")
+    result = again.run(3)
+
+    assert len(result.trials) == 7
+    assert [t.number for t in result.trials] == list(range(7))
+
+
+def test_stop_ends_the_search_after_the_current_trial(tmp_path):
+    s = search(tmp_path)
+    seen = []
+
+    def on_trial(trial):
+        seen.append(trial.number)
+        s.stop()
+
+    result = s.run(10, on_trial=on_trial)
+
+    assert seen == [0] and len(result.trials) == 1
+
+
+def test_nsga2_needs_the_pareto_objective(tmp_path):
+    with pytest.raises(ValueError, match="pareto"):
+        search(tmp_path, algorithm="nsga2")
