@@ -243,7 +243,11 @@ def _optuna():
 
 
 class Search:
-    """One study: a space, a dev/held-out split of a dataset, a scorer, a budget and an objective."""
+    """One study: a space, a dev/held-out split of a dataset, a scorer, a budget and an objective.
+
+    ``seed`` seeds the sampler; ``split_seed`` the dev/held-out split, which every worker of a
+    study must share (so it is not tied to the sampler's seed).
+    """
 
     def __init__(
         self,
@@ -258,6 +262,7 @@ class Search:
         algorithm: Algorithm = "tpe",
         seed: int = 0,
         dev_fraction: float = 0.5,
+        split_seed: int = 0,
         storage: str | None = None,
         study: str | None = None,
         backend: ModelBackend | None = None,
@@ -270,7 +275,7 @@ class Search:
             raise ValueError("nsga2 searches the Pareto front: use objective 'pareto'")
         self.space = space
         self.dev, self.held_out = (
-            dataset.split(dev_fraction, seed=seed) if len(dataset.items) > 1 else (dataset, dataset)
+            dataset.split(dev_fraction, seed=split_seed) if len(dataset.items) > 1 else (dataset, dataset)
         )
         self.scorer = scorer
         self.scorer_options = scorer_options or {}

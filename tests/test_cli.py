@@ -169,3 +169,31 @@ def test_eval_names_an_unknown_dataset_and_lists_the_shipped_ones(tmp_path, caps
     assert code == 2
     err = capsys.readouterr().err
     assert "nope.jsonl" in err and "arithmetic" in err
+
+
+# --- search ------------------------------------------------------------------------------------
+
+
+def test_search_prints_the_best_architectures_and_writes_the_winner(tmp_path, capsys, fake_models):
+    args = ["search", "--dataset", "arithmetic", "--limit", "6", "--models", "local/smollm2-135m"]
+    args += ["--trials", "4", "--algorithm", "random", "--storage", f"sqlite:///{tmp_path / 's.db'}", "--study", "t"]
+
+    assert main([*args, "--out", "best.json"]) == 0
+
+    out = capsys.readouterr().out
+    assert "4 trials" in out and "held-out: trial" in out
+    best = json.loads((tmp_path / "best.json").read_text())
+    assert best["layers"][0][0]["type"] in {"generator", "unit_test_generator"}
+    assert main([*args[:-2], "--study", "t", "--trials", "0", "--out", "again.json"]) == 0  # finalize only
+    assert "4 trials" in capsys.readouterr().out
+
+
+def test_search_refuses_models_without_keys_and_bad_options(tmp_path, capsys, fake_models, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    base = ["search", "--dataset", "arithmetic", "--storage", f"sqlite:///{tmp_path / 's.db'}"]
+
+    assert main([*base, "--models", "openai/gpt-4o"]) == 2
+    assert "no API key for openai" in capsys.readouterr().err
+    assert main([*base, "--models", "local/smollm2-135m", "--algorithm", "nsga2"]) == 2
+    assert "pareto" in capsys.readouterr().err
+    assert fake_models.requests == []
