@@ -8,8 +8,7 @@ An extractor is one function, registered by name with a decorator::
 
 ``needs`` names the spec fields it reads (``validate`` reports a missing one) and ``check`` may reject
 a spec (a regex that does not compile). Extractors may block: the component runs them in a worker
-thread, so a ``code_output`` extractor (run the candidate's code in the evaluation sandbox and vote
-on what it prints) is one more function here.
+thread (``code_output`` runs each candidate's code in the evaluation sandbox).
 
 Where a text has answer markers ("Answer: 42", "the answer is B"), the number, letter and short-text
 extractors read what follows the last one first.
@@ -206,3 +205,17 @@ def json_field(text: str, spec: ComponentSpec) -> str | None:
     if isinstance(value, str):
         return normal_text(value)
     return json.dumps(value, sort_keys=True)
+
+
+@extractor(
+    "code_output",
+    "What the reply's Python code prints, run in the evaluation sandbox (no network, no keys, 5 s); "
+    "candidates whose code fails do not vote.",
+)
+def code_output(text: str, spec: ComponentSpec) -> str | None:
+    from archon_engine.evaluation.sandbox import SandboxLimits, run_python
+    from archon_engine.evaluation.scorers.code import extract_code
+
+    result = run_python(extract_code(text), limits=SandboxLimits(wall_timeout_s=5, cpu_s=2, max_output_bytes=4000))
+    printed = " ".join(result.stdout.split())
+    return printed if result.ok and printed else None

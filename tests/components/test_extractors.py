@@ -147,8 +147,17 @@ def test_problems_name_an_unknown_extractor_a_missing_field_and_a_bad_pattern():
     def spec(**settings):
         return ComponentSpec(type="majority_vote", **settings)
 
-    assert "unknown extractor 'code_output'" in problems(spec(extractor="code_output"))[0]
+    assert "unknown extractor 'code_out'" in problems(spec(extractor="code_out"))[0]
     assert problems(spec(extractor="regex")) == ["the regex extractor needs 'pattern'"]
     assert problems(spec(extractor="json_field")) == ["the json_field extractor needs 'field'"]
     assert "not a valid regular expression" in problems(spec(extractor="regex", pattern="(unclosed"))[0]
     assert problems(spec(extractor="regex", pattern=r"(\d+)")) == []
+
+
+def test_code_output_votes_on_what_the_code_prints_and_failing_code_does_not_vote():
+    spec = ComponentSpec(type="majority_vote", extractor="code_output")
+
+    assert extract("```python\nprint(sum(range(5)))\n```", spec) == "10"
+    assert extract("print([1,  2])", spec) == "[1, 2]"
+    assert extract("```python\nraise SystemExit(3)\n```", spec) is None
+    assert extract("```python\nimport os\nprint(os.environ.get('OPENAI_API_KEY'))\n```", spec) == "None"

@@ -214,7 +214,7 @@ def test_an_extractor_that_cannot_work_is_an_error_naming_the_field():
 
     assert errors(extractor="regex") == ["the regex extractor needs 'pattern'"]
     assert "not a valid regular expression" in errors(extractor="regex", pattern="(")[0]
-    assert "unknown extractor 'code_output'" in errors(extractor="code_output")[0]
+    assert "unknown extractor 'code_out'" in errors(extractor="code_out")[0]
 
 
 def test_a_vote_sharing_its_layer_cites_the_rule():
