@@ -122,8 +122,8 @@ def warm_up() -> None:
     threading.Thread(target=load, name="archon-warm-up", daemon=True).start()
 
 
-def _event_loop() -> asyncio.AbstractEventLoop:
-    """The process-wide loop that runs every run, started on first use in a daemon thread."""
+def event_loop() -> asyncio.AbstractEventLoop:
+    """The process-wide loop that runs every run and evaluation, started on first use in a daemon thread."""
     global _loop
     with _loop_lock:
         if _loop is None:
@@ -164,8 +164,19 @@ class RunJob:
         self._task: asyncio.Task | None = None
         self.cancel_requested = False
 
+    @classmethod
+    def reopened(cls, result: RunResult) -> RunJob:
+        """A finished job showing a stored run (reopened from the History page)."""
+        prompt = next((str(m.get("content", "")) for m in reversed(result.messages) if m.get("role") == "user"), "")
+        system = next((str(m.get("content", "")) for m in result.messages if m.get("role") == "system"), None)
+        job = cls(result.architecture, prompt, system=system)
+        job._apply(_Finished(result.status, result=result, error=result.error))
+        job.view.started_layers = max((c.layer + 1 for c in result.trace.calls), default=len(result.layers))
+        job.view.finished_at = job.view.started_at + result.usage.latency_s
+        return job
+
     def start(self) -> RunJob:
-        loop = _event_loop()
+        loop = event_loop()
         loop.call_soon_threadsafe(self._create_task, loop)
         return self
 
@@ -197,7 +208,7 @@ class RunJob:
         if self.view.finished or self.cancel_requested:
             return
         self.cancel_requested = True
-        _event_loop().call_soon_threadsafe(self._cancel_task)
+        event_loop().call_soon_threadsafe(self._cancel_task)
 
     def _cancel_task(self) -> None:
         if self._task is not None:

@@ -1,9 +1,17 @@
 """Per-session state of the app: the architecture being designed (with undo and redo), the
-session's API keys and settings, and the last run. Everything lives in ``st.session_state``,
-so two browser sessions never see each other's designs, keys or runs.
+session's API keys and settings, the last run and the last evaluation. Everything lives in
+``st.session_state``, so two browser sessions never see each other's designs, keys or runs.
+
+The run store and the response cache are files shared by every session: one open ``Store`` and one
+``ResponseCache`` per path for the whole process.
 """
 
 from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 from pydantic import BaseModel, Field
@@ -11,7 +19,12 @@ from pydantic import BaseModel, Field
 from archon_engine import Architecture, Budget, Limits, RunResult, load_config
 from archon_engine.config import DEFAULT_MODEL
 from archon_engine.models import keys
-from archon_engine.presets import BUILTIN_DIR
+from archon_engine.models.cache import ResponseCache
+from archon_engine.presets import BUILTIN_DIR, data_dir
+from archon_engine.store import Store, StoreError, default_path
+
+if TYPE_CHECKING:
+    from archon_engine.evaluation.report import Evaluation
 
 HISTORY_LIMIT = 100
 STARTING_PRESET = BUILTIN_DIR / "single-model.json"
@@ -26,6 +39,7 @@ class AppSettings(BaseModel):
     max_retries: int = Field(3, ge=0, le=10)
     max_calls: int | None = Field(200, ge=1)
     max_usd: float | None = Field(1.0, ge=0)
+    store_path: str = Field(default_factory=lambda: str(default_path()), min_length=1)
 
     def limits(self) -> Limits:
         return Limits(concurrency=self.concurrency, timeout_s=self.timeout_s, max_retries=self.max_retries)
@@ -59,6 +73,7 @@ def _session() -> dict:
         ss.api_keys = _keys_from_secrets()
         ss.settings = AppSettings()
         ss.last_run = None
+        ss.last_evaluation = None
     return ss
 
 
@@ -127,3 +142,49 @@ def last_run() -> RunResult | None:
 
 def set_last_run(result: RunResult | None) -> None:
     _session().last_run = result
+
+
+def last_evaluation() -> Evaluation | None:
+    """The evaluation the Compare page shows: the last one run here, or one reopened from History."""
+    return _session().last_evaluation
+
+
+def set_last_evaluation(evaluation: Evaluation | None) -> None:
+    _session().last_evaluation = evaluation
+
+
+_shared_lock = threading.Lock()
+_stores: dict[Path, Store] = {}
+_caches: dict[Path, ResponseCache] = {}
+
+
+def open_store(path: str | Path) -> Store:
+    """The process's ``Store`` for ``path``, opened on first use; raises StoreError naming the path."""
+    key = Path(path).expanduser().resolve()
+    with _shared_lock:
+        if key not in _stores:
+            _stores[key] = Store(key)
+        return _stores[key]
+
+
+def store() -> Store:
+    """The run history at the path set on the Settings page."""
+    return open_store(settings().store_path)
+
+
+def save_run(result: RunResult) -> str | None:
+    """Keep a finished run in the history; returns why it could not be kept, if it could not."""
+    try:
+        store().save_run(result)
+    except (StoreError, sqlite3.Error) as exc:
+        return f"The run was not saved to the history: {exc}"
+    return None
+
+
+def response_cache() -> ResponseCache:
+    """The process's response cache, ``<data dir>/cache.sqlite``: a repeated evaluation makes no calls."""
+    key = (data_dir() / "cache.sqlite").expanduser().resolve()
+    with _shared_lock:
+        if key not in _caches:
+            _caches[key] = ResponseCache(key)
+        return _caches[key]

@@ -1,4 +1,4 @@
-"""Archon Studio: design, run and inspect inference-time architectures.
+"""Archon Studio: design, run, inspect and compare inference-time architectures.
 
 streamlit run app/streamlit_app.py
 """
@@ -19,6 +19,9 @@ navigation = st.navigation(
     [
         st.Page(PAGES / "design.py", title="Design", icon="🧩", default=True),
         st.Page(PAGES / "run.py", title="Run", icon="▶️"),
+        st.Page(PAGES / "compare.py", title="Compare", icon="⚖️"),
+        st.Page(PAGES / "search.py", title="Search", icon="🔎"),
+        st.Page(PAGES / "history.py", title="History", icon="🗂️"),
         st.Page(PAGES / "settings.py", title="Settings", icon="⚙️"),
     ]
 )

@@ -25,6 +25,7 @@ from archon_engine.models.keys import redact
 from archon_engine.presets import data_dir
 
 if TYPE_CHECKING:
+    from archon_engine.evaluation.report import Evaluation
     from archon_engine.evaluation.runner import EvaluationSpec, ItemResult
 
 SCHEMA = """
@@ -246,6 +247,17 @@ class Store:
         if not rows:
             raise StoreError(f"no evaluation with id {evaluation_id}")
         return EvaluationSpec.model_validate_json(rows[0][0])
+
+    def load_evaluation(self, evaluation_id: str) -> Evaluation:
+        """An evaluation as stored: its spec, every result saved so far in item order, and its status."""
+        from archon_engine.evaluation.report import Evaluation
+
+        spec = self.evaluation_spec(evaluation_id)
+        rows = self._execute("SELECT status FROM evaluations WHERE id = ?", (evaluation_id,))
+        pairs = [(s.name, item.id) for item in spec.dataset.items for s in spec.systems]
+        order = {pair: i for i, pair in enumerate(pairs)}
+        results = sorted(self.item_results(evaluation_id), key=lambda r: order.get((r.system, r.item_id), len(order)))
+        return Evaluation(id=evaluation_id, spec=spec, results=results, status=rows[0][0])
 
     def evaluations(self, limit: int = 200) -> list[EvaluationSummary]:
         rows = self._execute(

@@ -80,3 +80,18 @@ def test_a_store_that_cannot_be_opened_says_where(tmp_path):
 
     with pytest.raises(StoreError, match="cannot open the run store at"):
         Store(blocker / "runs.sqlite")
+
+
+def test_a_stored_evaluation_reloads_whole_in_item_order(store):
+    from archon_engine.evaluation.datasets import Dataset, Item
+    from archon_engine.evaluation.runner import EvaluationSpec, baseline, evaluate
+
+    dataset = Dataset(name="d", kind="exact", items=[Item(id=str(i), prompt=f"q{i}", reference="x") for i in range(4)])
+    spec = EvaluationSpec(systems=[baseline("fake/a"), baseline("fake/b")], dataset=dataset, scorer="exact")
+    evaluation = evaluate(spec, backend=FakeModel(), store=store)
+
+    reloaded = store.load_evaluation(evaluation.id)
+
+    assert reloaded.status == "completed"
+    assert [(r.system, r.item_id) for r in reloaded.results] == [(r.system, r.item_id) for r in evaluation.results]
+    assert reloaded.table().equals(evaluation.table())

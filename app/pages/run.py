@@ -14,6 +14,7 @@ from archon_engine.models import keys
 from archon_engine.presets import slugify
 
 JOB_KEY = "run_job"
+SHOWN_KEY = "run_shown"  # the result this page last took in: a different last run was reopened elsewhere
 NOTICE_KEY = "run_notice"
 PROMPT_KEY, SYSTEM_KEY = "run_prompt", "run_system"
 DEFAULT_PROMPT = "What is the capital of Japan? Answer in one sentence."
@@ -63,10 +64,24 @@ def _missing_keys(arch) -> list[str]:
 
 
 def _settle(job: RunJob) -> None:
-    """Take in the job's events; a finished run becomes the session's last run."""
+    """Take in the job's events; a finished run becomes the session's last run, saved in the history."""
     job.poll()
-    if job.view.result is not None and state.last_run() is not job.view.result:
-        state.set_last_run(job.view.result)
+    result = job.view.result
+    if result is not None and ss.get(SHOWN_KEY) is not result:
+        ss[SHOWN_KEY] = result
+        state.set_last_run(result)
+        if problem := state.save_run(result):
+            ss[NOTICE_KEY] = problem
+
+
+def _reopened(job: RunJob | None) -> RunJob | None:
+    """A run reopened from the History page (the session's last run, new to this page) replaces a finished job."""
+    result = state.last_run()
+    if result is None or result is ss.get(SHOWN_KEY) or (job is not None and not job.view.finished):
+        return job
+    ss[SHOWN_KEY] = result
+    ss[JOB_KEY] = RunJob.reopened(result)
+    return ss[JOB_KEY]
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -106,7 +121,7 @@ st.caption("Send a prompt through the architecture and inspect every candidate, 
 arch = state.architecture()
 findings = validate(arch)
 blocked = any(f.severity == "error" for f in findings)
-job = _job()
+job = _reopened(_job())
 if job is not None:
     _settle(job)
 running = job is not None and not job.view.finished

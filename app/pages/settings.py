@@ -1,4 +1,4 @@
-"""Settings: provider keys for this session, the embedded model, limits and the budget per run."""
+"""Settings: provider keys for this session, the embedded model, limits, the budget per run, the run history."""
 
 import streamlit as st
 from pydantic import ValidationError
@@ -7,6 +7,7 @@ from app import state
 from archon_engine.config import describe_validation_error
 from archon_engine.models import keys, local
 from archon_engine.models.catalog import EMBEDDED, available_models
+from archon_engine.store import StoreError
 
 st.title("Settings")
 
@@ -70,18 +71,27 @@ with st.form("run-settings"):
     d, e = st.columns(2)
     max_calls = d.number_input("Budget: calls per run (0 = no cap)", 0, 100_000, current.max_calls or 0)
     max_usd = e.number_input("Budget: USD per run (0 = no cap)", 0.0, 10_000.0, current.max_usd or 0.0, format="%.4f")
+    store_path = st.text_input(
+        "Run history (SQLite file)",
+        current.store_path,
+        help="Where finished runs and evaluations are kept; created if missing. Nothing secret is stored.",
+    )
     if st.form_submit_button("Save settings", type="primary"):
         try:
-            state.set_settings(
-                state.AppSettings(
-                    default_model=default_model,
-                    concurrency=concurrency,
-                    timeout_s=timeout_s,
-                    max_retries=max_retries,
-                    max_calls=max_calls or None,
-                    max_usd=max_usd or None,
-                )
+            chosen = state.AppSettings(
+                default_model=default_model,
+                concurrency=concurrency,
+                timeout_s=timeout_s,
+                max_retries=max_retries,
+                max_calls=max_calls or None,
+                max_usd=max_usd or None,
+                store_path=store_path.strip(),
             )
-            st.success("Saved for this session.")
+            state.open_store(chosen.store_path)
         except ValidationError as exc:
             st.error(describe_validation_error(exc))
+        except StoreError as exc:
+            st.error(f"Run history: {exc}")
+        else:
+            state.set_settings(chosen)
+            st.success("Saved for this session.")

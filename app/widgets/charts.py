@@ -204,7 +204,7 @@ def _systems_trace(summaries: list[SystemSummary], axis: Literal["cost", "latenc
         },
         mode="markers+text",
         text=[s.system for s in chosen],
-        textposition="top center",
+        textposition="bottom center" if baseline else "top center",  # coinciding points keep readable labels
         marker={
             "symbol": "diamond" if baseline else "circle",
             "size": 13,
@@ -259,7 +259,154 @@ def quality_vs(
         height=380,
         margin={"l": 10, "r": 10, "t": 30, "b": 10},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
-        xaxis={"title": AXES[axis], "rangemode": "tozero", "zeroline": True},
+        xaxis={"title": AXES[axis], "range": _padded([_x(s, axis) for s in summaries]), "showticklabels": not free},
+        yaxis={"title": "quality", "range": [-0.05, 1.1]},
+    )
+    return fig
+
+
+def _padded(values: list[float | None], margin: float = 0.3) -> list[float] | None:
+    """An axis range with room on both sides for the points' labels (points on the edge are cut otherwise)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return None
+    low, high = min(known), max(known)
+    span = (high - low) or abs(high) or 1.0
+    return [low - margin * span, high + margin * span]
+
+
+# ------------------------------------------------------------------------------------------- search (ITAS)
+
+TRIAL_COLOUR, BEST_TRIAL_COLOUR = "#4f46e5", "#16a34a"
+
+
+def _trial_hover(axis_text: str = "") -> str:
+    return (
+        "<b>trial %{customdata[0]}</b>: %{customdata[1]}<br>quality %{customdata[2]:.3f} "
+        "[%{customdata[3]:.3f}, %{customdata[4]:.3f}]<br>$%{customdata[5]:.5f} per query · %{customdata[6]:.2f} s"
+        f" · %{{customdata[7]:.1f}} calls{axis_text}<extra>%{{fullData.name}}</extra>"
+    )
+
+
+def _trial_interval(trial) -> tuple[float, float]:
+    quality = trial.quality or 0.0
+    low, high = trial.quality_low, trial.quality_high
+    return (quality if low is None else low), (quality if high is None else high)
+
+
+def _trial_data(trial) -> list:
+    return [
+        trial.number,
+        trial.name,
+        trial.quality or 0.0,
+        *_trial_interval(trial),
+        trial.cost_per_query or 0.0,
+        trial.latency_s or 0.0,
+        trial.calls_per_query or 0.0,
+    ]
+
+
+def search_best_so_far(trials: list, label: str = "objective") -> go.Figure:
+    """A search's progress: each evaluated trial's objective (``TrialSummary.values[0]``) against its number,
+    the best so far as a step line, and the best trial as a green star. ``trials``: ``TrialSummary`` objects."""
+    done = sorted((t for t in trials if t.state == "COMPLETE" and t.values), key=lambda t: t.number)
+    values = [t.values[0] for t in done]
+    best_so_far = [max(values[: i + 1]) for i in range(len(values))]
+    fig = go.Figure()
+    fig.add_trace(
+        go.Scatter(
+            name="best so far",
+            x=[t.number for t in done],
+            y=best_so_far,
+            mode="lines",
+            line={"shape": "hv", "color": BEST_TRIAL_COLOUR, "width": 2},
+            hoverinfo="skip",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            name="trials",
+            x=[t.number for t in done],
+            y=values,
+            mode="markers",
+            marker={"color": TRIAL_COLOUR, "size": 9, "line": {"color": "white", "width": 1}},
+            customdata=[_trial_data(t) for t in done],
+            hovertemplate=_trial_hover(f"<br>{label}: %{{y:.4f}}"),
+        )
+    )
+    if done:
+        top = max(range(len(done)), key=lambda i: (values[i], -done[i].number))
+        fig.add_trace(
+            go.Scatter(
+                name="best",
+                x=[done[top].number],
+                y=[values[top]],
+                mode="markers",
+                marker={"color": BEST_TRIAL_COLOUR, "size": 16, "symbol": "star"},
+                customdata=[_trial_data(done[top])],
+                hovertemplate=_trial_hover(f"<br>{label}: %{{y:.4f}}"),
+            )
+        )
+    fig.update_layout(
+        height=320,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        xaxis={"title": "trial", "rangemode": "tozero", "dtick": 1 if len(done) <= 20 else None},
+        yaxis={"title": label},
+    )
+    return fig
+
+
+def search_tradeoff(
+    trials: list,
+    highlight: list[int] | set[int],
+    axis: Literal["cost", "latency"] = "cost",
+    highlight_name: str = "Pareto front",
+) -> go.Figure:
+    """Quality against cost or latency per query for every evaluated trial (repeats of an earlier architecture
+    left out), with 95 % intervals; the trials numbered in ``highlight`` (the Pareto front, or the best) are
+    green and labelled. ``trials``: ``TrialSummary`` objects."""
+    marked = set(highlight)
+    shown = [t for t in trials if t.state == "COMPLETE" and t.quality is not None and t.duplicate_of is None]
+    x_of = (lambda t: t.latency_s) if axis == "latency" else (lambda t: t.cost_per_query)
+    fig = go.Figure()
+    for chosen, name in ((False, "trials"), (True, highlight_name)):
+        group = [t for t in shown if (t.number in marked) == chosen]
+        if not group:
+            continue
+        fig.add_trace(
+            go.Scatter(
+                name=name,
+                x=[x_of(t) for t in group],
+                y=[t.quality for t in group],
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [_trial_interval(t)[1] - t.quality for t in group],
+                    "arrayminus": [t.quality - _trial_interval(t)[0] for t in group],
+                    "thickness": 1.2,
+                },
+                mode="markers+text" if chosen else "markers",
+                text=[f"#{t.number}" for t in group] if chosen else None,
+                textposition="top center",
+                marker={
+                    "color": BEST_TRIAL_COLOUR if chosen else TRIAL_COLOUR,
+                    "size": 14 if chosen else 10,
+                    "symbol": "diamond" if chosen else "circle",
+                    "line": {"color": "white", "width": 1},
+                },
+                customdata=[_trial_data(t) for t in group],
+                hovertemplate=_trial_hover(),
+            )
+        )
+    free = axis == "cost" and shown and all(not t.cost_per_query for t in shown)
+    if free:
+        fig.add_annotation(text="every call was free", showarrow=False, xref="x domain", yref="y domain", x=0.5, y=0.02)
+    fig.update_layout(
+        height=360,
+        margin={"l": 10, "r": 10, "t": 30, "b": 10},
+        legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 0, "title": None},
+        xaxis={"title": AXES[axis], "rangemode": "tozero", "zeroline": True, "range": [-0.05, 1] if free else None},
         yaxis={"title": "quality", "range": [-0.05, 1.1]},
     )
     return fig

@@ -132,3 +132,31 @@ def test_pick_a_preset_click_a_node_and_run_it_on_the_embedded_model(page, app_u
     page.get_by_text("L1.C0.s0", exact=True).first.wait_for()
     shot(page, "4-run-fusion")
     assert [e for e in page.console_errors if "favicon" not in e] == []
+
+
+def test_compare_the_design_with_the_embedded_model_then_find_it_in_history(page, app_url):
+    page.goto(app_url)
+    settle(page)
+    page.get_by_role("link", name="Compare").click()
+    settle(page)
+    limit = page.get_by_label("First N items", exact=True).and_(page.get_by_role("spinbutton"))
+    limit.fill("2")
+    limit.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("button", name="Download the table (CSV)").wait_for(timeout=240_000)
+    settle(page)
+    assert page.get_by_text("Best single model:").count() == 1  # the callout (the charts label it too)
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    charts.nth(1).wait_for(timeout=30_000)  # plotly draws after the page settles
+    assert charts.count() == 2  # quality vs cost, quality vs latency
+    assert page.get_by_text("Every item, side by side").count() == 1
+    page.get_by_text("Best single model:").scroll_into_view_if_needed()
+    shot(page, "5-compare-finished")
+
+    page.get_by_role("link", name="History").click()
+    settle(page)
+    page.get_by_role("tab", name="Evaluations").click()
+    page.get_by_role("button", name="Open in Compare").wait_for()
+    shot(page, "6-history")
+    assert [e for e in page.console_errors if "favicon" not in e] == []

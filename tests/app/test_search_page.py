@@ -1,0 +1,286 @@
+"""The Search page: settings with defaults, a small search on the fake model with its trial table and charts,
+stop, the NSGA-II rule, missing keys, the held-out check, and taking a trial to Design or Compare.
+
+Searches run in a background thread on a fake model (the Run page's test hook); the tests rerun the script
+until they have finished, which is what the page's fragment does in the browser twice a second.
+"""
+
+import json
+import re
+import time
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from archon_engine import FakeModel
+from archon_engine.evaluation.datasets import shipped_datasets
+from archon_engine.models import keys
+from archon_engine.models.fake import default_reply
+
+PAGES = Path(__file__).resolve().parents[2] / "app" / "pages"
+BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY: the test hook for the model backend
+JOB_KEY = "search_job"  # app.search_job.JOB_KEY
+EMBEDDED = "local/smollm2-135m"
+NAVIGATION = """
+import streamlit as st
+
+st.navigation([st.Page("pages/design.py", default=True), *(st.Page(f"pages/{{name}}") for name in {pages!r})]).run()
+"""
+
+
+def knows_the_answers(latency: float = 0.0) -> FakeModel:
+    """Answers every arithmetic question right (fusers too: the question is in their prompt)."""
+    answers = {item.prompt: item.reference for item in shipped_datasets()["arithmetic"].items}
+
+    def reply(request):
+        said = " ".join(str(m.get("content", "")) for m in request.messages)
+        known = next((ref for prompt, ref in answers.items() if prompt in said), None)
+        return f"The answer is {known}." if known is not None else default_reply(request, 0)
+
+    return FakeModel(reply, latency=latency)
+
+
+def search_page(tmp_path: Path, backend=None, *, compare: bool = True) -> AppTest:
+    """The Search page of a new session, on ``backend`` (a fake model), in an app of the Design, Compare
+    (unless not ``compare``) and Search pages: a ``pages`` folder of links to ``app/pages``."""
+    pages = ["compare.py", "search.py"] if compare else ["search.py"]
+    main = tmp_path / "app" / "streamlit_app.py"
+    (main.parent / "pages").mkdir(parents=True)
+    main.write_text(NAVIGATION.format(pages=pages), encoding="utf-8")
+    for name in ("design.py", *pages):
+        (main.parent / "pages" / name).symlink_to(PAGES / name)
+    at = AppTest.from_file(str(main), default_timeout=30)
+    at.session_state[BACKEND_KEY] = backend or knows_the_answers()
+    at.run()
+    at.switch_page("pages/search.py").run()
+    assert not at.exception
+    return at
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label.startswith(label))
+
+
+def small_space(at: AppTest, *, trials: int = 4, items: int = 4) -> AppTest:
+    """Arithmetic, first ``items`` items; 3 samples, fusion or majority vote, critic on or off; random, seed 1."""
+    at.number_input(key="search_limit").set_value(items)
+    at.multiselect(key="search_samples").set_value([3])
+    at.multiselect(key="search_aggregations").set_value(["fuser", "majority_vote"])
+    at.slider(key="search_fusion_layers").set_value((1, 1))
+    at.multiselect(key="search_final_checks").set_value(["none"])
+    at.selectbox(key="search_algorithm").set_value("random")
+    at.number_input(key="search_trials").set_value(trials)
+    at.number_input(key="search_seed").set_value(1)
+    return at.run()
+
+
+def wait(at: AppTest, done, timeout: float = 60.0) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while not done():
+        assert time.monotonic() < deadline, "the search did not finish in time"
+        time.sleep(0.05)
+        at.run()
+    at.run()
+    assert not at.exception
+    return at
+
+
+def run_search(at: AppTest) -> AppTest:
+    button(at, "Start").click().run()
+    assert not at.exception
+    return wait(at, lambda: at.session_state[JOB_KEY].view.finished)
+
+
+def errors(at: AppTest) -> str:
+    return " ".join(e.value for e in at.error)
+
+
+@pytest.fixture
+def no_keys(monkeypatch):
+    keys.load_dotenv_once()  # a .env read later must not bring keys back
+    for names in keys.PROVIDER_KEYS.values():
+        for name in names:
+            monkeypatch.delenv(name, raising=False)
+
+
+def test_the_page_renders_with_defaults_and_no_keys(tmp_path, no_keys):
+    at = search_page(tmp_path)
+    assert at.title[0].value == "Search"
+    assert at.multiselect(key="search_models").value == [EMBEDDED]
+    assert at.selectbox(key="search_dataset").value == "arithmetic"
+    assert at.selectbox(key="search_scorer_numeric").value == "numeric"  # the dataset kind's default
+    assert at.number_input(key="search_limit").value == 10
+    assert at.selectbox(key="search_algorithm").value == "tpe"
+    assert set(at.multiselect(key="search_instructions").value) == {"default"}
+    assert not at.error
+    assert not button(at, "Start").disabled
+    assert button(at, "Stop").disabled
+    assert any("points of the space" in c.value for c in at.caption)
+    assert JOB_KEY not in at.session_state
+
+
+def test_a_small_search_completes_with_its_table_and_charts(tmp_path):
+    at = run_search(small_space(search_page(tmp_path)))
+    view = at.session_state[JOB_KEY].view
+    assert view.status == "completed", view.error
+    assert view.done == 4
+    assert [t.number for t in view.trials] == [0, 1, 2, 3]
+    assert view.evaluated() and view.best
+
+    table = at.dataframe[0].value
+    assert list(table["trial"]) == [0, 1, 2, 3]
+    assert {"state", "architecture", "quality", "95% CI", "cost/query $", "latency s", "calls/query", "note"} <= set(
+        table.columns
+    )
+    assert set(table["state"]) <= {"complete", "pruned"}
+    assert table["quality"].max() == 1.0  # the fake knows the answers
+    repeats = [t for t in view.trials if t.duplicate_of is not None]
+    for trial in repeats:  # a repeated architecture says which trial it repeats
+        assert f"same architecture as trial {trial.duplicate_of}" in table["note"][trial.number]
+
+    assert any(s.value.startswith("Best: trial") for s in at.success)
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    names = {trace.get("name") for figure in figures for trace in figure["data"]}
+    assert {"best so far", "trials", "best"} <= names
+    best_so_far = next(trace for figure in figures for trace in figure["data"] if trace.get("name") == "best so far")
+    assert best_so_far["x"] == [t.number for t in view.trials if t.state == "COMPLETE"]
+
+
+def test_stop_ends_the_search_after_the_trial_in_progress(tmp_path):
+    at = small_space(search_page(tmp_path, knows_the_answers(latency=0.05)), trials=200)
+    button(at, "Start").click().run()
+    job = at.session_state[JOB_KEY]
+    wait(at, lambda: job.view.done >= 1)
+    assert not button(at, "Stop").disabled
+    button(at, "Stop").click().run()
+    wait(at, lambda: job.view.finished)
+    assert job.view.status == "stopped"
+    assert job.view.done < 200
+    assert any("Stopped after" in w.value for w in at.warning)
+    assert not button(at, "Start").disabled
+
+
+def test_nsga2_needs_the_pareto_objective(tmp_path):
+    at = search_page(tmp_path)
+    at.selectbox(key="search_algorithm").set_value("nsga2").run()
+    assert "NSGA-II searches the Pareto front only" in errors(at)
+    assert button(at, "Start").disabled
+
+    at.radio(key="search_objective").set_value("pareto").run()
+    assert not at.error
+    assert not button(at, "Start").disabled
+
+
+def test_a_pareto_search_highlights_its_front(tmp_path):
+    at = small_space(search_page(tmp_path))
+    at.radio(key="search_objective").set_value("pareto").run()
+    at = run_search(at)
+    view = at.session_state[JOB_KEY].view
+    assert view.status == "completed", view.error
+    assert "front" in at.dataframe[0].value.columns
+    assert any(s.value.startswith("Pareto front:") for s in at.success)
+    figures = [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
+    front = [trace for figure in figures for trace in figure["data"] if trace.get("name") == "Pareto front"]
+    assert len(front) == 2  # quality vs cost, quality vs latency
+    assert {int(label.lstrip("#")) for label in front[0]["text"]} <= set(view.best)
+
+
+def test_models_without_a_key_get_one_clear_message(tmp_path, no_keys):
+    at = search_page(tmp_path)
+    at.multiselect(key="search_models").set_value([EMBEDDED, "openai/gpt-4o-mini"]).run()
+    assert len(at.error) == 1
+    assert "No API key for openai/gpt-4o-mini" in errors(at)
+    assert button(at, "Start").disabled
+
+
+def test_a_bad_space_is_one_message_not_a_traceback(tmp_path):
+    at = search_page(tmp_path)
+    at.multiselect(key="search_samples").set_value([]).run()
+    assert not at.exception
+    assert len(at.error) == 1 and "samples" in errors(at)
+    assert button(at, "Start").disabled
+
+
+def test_open_in_design_puts_the_trial_architecture_in_the_session(tmp_path):
+    at = run_search(small_space(search_page(tmp_path)))
+    view = at.session_state[JOB_KEY].view
+    chosen = view.trial(view.best[0])
+    assert at.selectbox(key=f"search_trial_{view.id}").value == chosen.number  # the best first
+    assert "generator" in " ".join(m.value for m in at.markdown)  # its layers, small
+
+    button(at, "Open in Design").click().run()
+    assert not at.exception
+    assert at.session_state["arch"] == chosen.architecture
+    assert at.title[0].value != "Search"  # now on the Design page
+
+
+def test_compare_hands_the_architecture_to_the_compare_page(tmp_path):
+    at = run_search(small_space(search_page(tmp_path)))
+    view = at.session_state[JOB_KEY].view
+    chosen = view.trial(view.best[0])
+    button(at, "Compare").click().run()
+    assert not at.exception
+    assert at.session_state["compare_systems"] == [chosen.architecture]
+    assert at.title[0].value == "Compare"
+
+
+def test_compare_is_disabled_without_a_compare_page(tmp_path):
+    at = run_search(small_space(search_page(tmp_path, compare=False)))
+    assert button(at, "Compare").disabled
+    assert not button(at, "Open in Design").disabled
+
+
+def test_the_held_out_check_ranks_the_best(tmp_path):
+    at = run_search(small_space(search_page(tmp_path)))
+    job = at.session_state[JOB_KEY]
+    at.number_input(key="search_top").set_value(2).run()
+    button(at, "Re-evaluate the top 2 on the held-out split").click().run()
+    wait(at, lambda: not job.view.finalizing)
+    assert job.view.held_out_error is None
+    held = job.view.held_out
+    assert 1 <= len(held) <= 2
+    table = next(d.value for d in at.dataframe if "held-out quality" in d.value.columns)
+    assert list(table["trial"]) == [h.trial for h in held]
+    assert list(table["rank"]) == list(range(1, len(held) + 1))
+
+
+def test_the_same_settings_continue_the_study(tmp_path):
+    at = run_search(small_space(search_page(tmp_path), trials=2))
+    first = at.session_state[JOB_KEY].view
+    at = run_search(at)
+    second = at.session_state[JOB_KEY].view
+    assert second.study == first.study
+    assert [t.number for t in second.trials] == [0, 1, 2, 3]  # the earlier trials stay in the table
+    assert re.search(r"seed1-[0-9a-f]{8}$", second.study)
+
+
+@pytest.mark.parametrize("name", list(shipped_datasets()))
+def test_every_shipped_dataset_offers_its_default_scorer(tmp_path, name):
+    at = search_page(tmp_path)
+    at.selectbox(key="search_dataset").set_value(name).run()
+    assert not at.exception
+    kind = shipped_datasets()[name].kind
+    scorer = at.selectbox(key=f"search_scorer_{kind}").value
+    assert scorer == {"exact": "normalised", "numeric": "numeric", "choice": "choice", "code": "code"}.get(
+        kind, "judge"
+    )
+    if scorer == "judge":
+        assert at.selectbox(key="search_judge").value == EMBEDDED  # the judge: the default model
+    assert not at.error
+
+
+def test_a_failing_search_is_one_message_without_its_secrets(tmp_path, monkeypatch):
+    secret = "sk-test-0123456789abcdef"
+    keys.register_secret(secret)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError(f"cannot open the storage with {secret}")
+
+    monkeypatch.setattr("app.search_job.Search", broken)
+    at = run_search(small_space(search_page(tmp_path)))
+    assert at.session_state[JOB_KEY].view.status == "failed"
+    assert len(at.error) == 1
+    message = errors(at)
+    assert "The search failed: RuntimeError: cannot open the storage" in message and secret not in message
+    assert not button(at, "Start").disabled  # the page keeps working
