@@ -14,7 +14,7 @@ import streamlit as st  # noqa: E402
 
 st.set_page_config(page_title="Archon Studio", page_icon="🏛️", layout="wide")
 
-PAGES = Path(__file__).parent / "pages"
+PAGES = Path(__file__).resolve().parent / "views"
 navigation = st.navigation(
     [
         st.Page(PAGES / "design.py", title="Design", icon="🧩", default=True),

@@ -39,7 +39,7 @@ def compare_page(backend=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.session_state[BACKEND_KEY] = backend or FakeModel()
     at.run()
-    at.switch_page("pages/compare.py").run()
+    at.switch_page("views/compare.py").run()
     assert not at.exception
     return at
 

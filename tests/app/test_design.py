@@ -24,7 +24,7 @@ def user_data(tmp_path, monkeypatch):
 def design_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.switch_page("pages/design.py").run()
+    at.switch_page("views/design.py").run()
     assert not at.exception
     return at
 

@@ -48,7 +48,7 @@ def history_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.session_state[BACKEND_KEY] = FakeModel()
     at.run()
-    at.switch_page("pages/history.py").run()
+    at.switch_page("views/history.py").run()
     assert not at.exception
     return at
 
@@ -87,14 +87,14 @@ def test_history_lists_saved_runs_and_evaluations(store):
 
 def test_a_run_finished_on_the_run_page_is_kept_in_the_history():
     at = history_page()
-    at.switch_page("pages/run.py").run()
+    at.switch_page("views/run.py").run()
     button(at, "Run").click().run()
     deadline = time.monotonic() + 30
     while not at.session_state["run_job"].view.finished:
         assert time.monotonic() < deadline
         time.sleep(0.05)
         at.run()
-    at.switch_page("pages/history.py").run()
+    at.switch_page("views/history.py").run()
     assert len(table(at, "prompt")) == 1
 
 
@@ -161,7 +161,7 @@ def test_an_interrupted_evaluation_resumes_in_compare_and_finishes(store):
     button(at, "Resume").click().run()
     assert not at.exception
     assert at.title[0].value == "Compare"
-    at.switch_page("pages/compare.py")  # AppTest reruns the page it was last told to, not where the app went
+    at.switch_page("views/compare.py")  # AppTest reruns the page it was last told to, not where the app went
     job = at.session_state["evaluation_job"]
     deadline = time.monotonic() + 30
     while not job.view.finished:
@@ -179,19 +179,19 @@ def test_the_store_path_is_set_on_the_settings_page(data_dir):
     elsewhere = Store(data_dir / "elsewhere" / "history.sqlite")
     save_run(elsewhere, "moa-lite", "Kept elsewhere.")
     at = history_page()
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     path_input = next(t for t in at.text_input if t.label == "Run history (SQLite file)")
     path_input.set_value(str(data_dir / "elsewhere" / "history.sqlite"))
     button(at, "Save settings").click().run()
     assert not at.error
 
-    at.switch_page("pages/history.py").run()
+    at.switch_page("views/history.py").run()
     assert list(table(at, "prompt")["prompt"]) == ["Kept elsewhere."]
 
 
 def test_a_store_path_that_cannot_be_opened_is_one_clear_message(data_dir):
     at = history_page()
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     next(t for t in at.text_input if t.label == "Run history (SQLite file)").set_value(str(data_dir))  # a folder
     button(at, "Save settings").click().run()
     assert not at.exception

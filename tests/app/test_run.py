@@ -23,7 +23,7 @@ def run_page(architecture=None, backend=None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.session_state[BACKEND_KEY] = backend or FakeModel()
     at.run()
-    at.switch_page("pages/run.py").run()
+    at.switch_page("views/run.py").run()
     assert not at.exception
     if architecture is not None:
         at.session_state["arch"] = architecture

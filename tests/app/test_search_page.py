@@ -18,14 +18,14 @@ from archon_engine.evaluation.datasets import shipped_datasets
 from archon_engine.models import keys
 from archon_engine.models.fake import default_reply
 
-PAGES = Path(__file__).resolve().parents[2] / "app" / "pages"
+PAGES = Path(__file__).resolve().parents[2] / "app" / "views"
 BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY: the test hook for the model backend
 JOB_KEY = "search_job"  # app.search_job.JOB_KEY
 EMBEDDED = "local/smollm2-135m"
 NAVIGATION = """
 import streamlit as st
 
-st.navigation([st.Page("pages/design.py", default=True), *(st.Page(f"pages/{{name}}") for name in {pages!r})]).run()
+st.navigation([st.Page("views/design.py", default=True), *(st.Page(f"views/{{name}}") for name in {pages!r})]).run()
 """
 
 
@@ -43,17 +43,17 @@ def knows_the_answers(latency: float = 0.0) -> FakeModel:
 
 def search_page(tmp_path: Path, backend=None, *, compare: bool = True) -> AppTest:
     """The Search page of a new session, on ``backend`` (a fake model), in an app of the Design, Compare
-    (unless not ``compare``) and Search pages: a ``pages`` folder of links to ``app/pages``."""
+    (unless not ``compare``) and Search pages: a ``views`` folder of links to ``app/views``."""
     pages = ["compare.py", "search.py"] if compare else ["search.py"]
     main = tmp_path / "app" / "streamlit_app.py"
-    (main.parent / "pages").mkdir(parents=True)
+    (main.parent / "views").mkdir(parents=True)
     main.write_text(NAVIGATION.format(pages=pages), encoding="utf-8")
     for name in ("design.py", *pages):
-        (main.parent / "pages" / name).symlink_to(PAGES / name)
+        (main.parent / "views" / name).symlink_to(PAGES / name)
     at = AppTest.from_file(str(main), default_timeout=30)
     at.session_state[BACKEND_KEY] = backend or knows_the_answers()
     at.run()
-    at.switch_page("pages/search.py").run()
+    at.switch_page("views/search.py").run()
     assert not at.exception
     return at
 

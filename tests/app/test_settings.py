@@ -13,7 +13,7 @@ CANARY = "sk-settings-canary-7f3a9c"
 def settings_page() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=30)
     at.run()
-    at.switch_page("pages/settings.py").run()
+    at.switch_page("views/settings.py").run()
     assert not at.exception
     return at
 

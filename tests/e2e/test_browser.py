@@ -97,6 +97,17 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def test_a_deep_link_as_the_servers_first_request_opens_that_page(page, app_url):
+    """The first test to load a page: a fresh server must route /settings through the navigation."""
+    page.goto(f"{app_url}/settings")
+    settle(page)
+
+    page.get_by_role("heading", name="Settings").first.wait_for(timeout=30_000)
+    assert page.locator('[data-testid="stException"]').count() == 0
+    nav = page.locator('[data-testid="stSidebarNav"]').inner_text()
+    assert "Search" in nav and "design" not in nav  # the navigation's titles, not file names
+
+
 def test_pick_a_preset_click_a_node_and_run_it_on_the_embedded_model(page, app_url):
     page.goto(app_url)
     settle(page)

@@ -117,7 +117,7 @@ def runs_section(store: Store) -> None:
         delete = st.button("Delete this run", icon=":material/delete:", key="history_delete_run")
     if reopen:
         state.set_last_run(store.run(chosen))
-        st.switch_page("pages/run.py")
+        st.switch_page("views/run.py")
     if delete:
         store.delete_run(chosen)
         _flash(f"Deleted the run of “{runs[chosen].name}”.")
@@ -172,7 +172,7 @@ def evaluations_section(store: Store) -> None:
         )
     if reopen:
         state.set_last_evaluation(store.load_evaluation(chosen))
-        st.switch_page("pages/compare.py")
+        st.switch_page("views/compare.py")
     if resume:
         resume_evaluation(store, chosen)
     if delete:
@@ -193,7 +193,7 @@ def resume_evaluation(store: Store, evaluation_id: str) -> None:
         return
     state.set_last_evaluation(None)
     evaluation_job.start(spec, resume=evaluation_id)
-    st.switch_page("pages/compare.py")
+    st.switch_page("views/compare.py")
 
 
 # ------------------------------------------------------------------------------------------- the page

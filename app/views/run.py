@@ -130,7 +130,7 @@ left, right = st.columns([3, 2], gap="large")
 with right:
     st.markdown("**Architecture**")
     trace_view.architecture_summary(arch, findings, None if blocked else estimate(arch))
-    st.page_link("pages/design.py", label="Change it on the Design page", icon="🧩")
+    st.page_link("views/design.py", label="Change it on the Design page", icon="🧩")
 with left:
     prompt = st.text_area("Prompt", key=PROMPT_KEY, height=110, placeholder="Ask anything…")
     ss[f"_{PROMPT_KEY}"] = prompt
