@@ -147,7 +147,8 @@ class SearchSpace(BaseModel):
             if params["critic_ranker"]:
                 layers.append([spec("critic", temperature=0.0, instruction=instruction)])
                 keep = min(self.ranker_keep, candidates)
-                layers.append([spec("ranker", temperature=0.0, top_k=keep, instruction=instruction)])
+                ranker = spec("ranker", temperature=0.0, top_k=keep, use_critiques=True, instruction=instruction)
+                layers.append([ranker])
                 candidates = keep
             if last and params["final_check"] == "verifier":
                 layers.append([spec("verifier", temperature=0.0)])
@@ -469,8 +470,10 @@ class Search:
         result = self.result()
         chosen, seen = [], set()
         for trial in result.best:
+            if trial.architecture is None:
+                continue
             digest = config_hash(trial.architecture)
-            if trial.architecture is not None and digest not in seen:
+            if digest not in seen:
                 seen.add(digest)
                 chosen.append(trial)
             if len(chosen) == top:
