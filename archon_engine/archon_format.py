@@ -27,6 +27,7 @@ PROVIDERS: dict[str, str] = {
 }
 MODEL_TYPES = {prefix: model_type for model_type, prefix in PROVIDERS.items() if prefix}
 MISSPELLED = {"length_contorl": "length_control"}
+MAX_LAYER_COMPONENTS = 1000  # a deprecated layer's branches x models, expanded: more is a mistake, not a design
 _CORE = ("type", "model", "model_type", "temperature", "max_tokens", "samples")
 
 
@@ -45,10 +46,15 @@ def _layer_components(layer: Any, where: str) -> list[Any]:
     if isinstance(layer, list):
         return layer
     if isinstance(layer, dict) and "models" in layer:
-        branches = layer.get("branches", 1)
-        if not isinstance(branches, int) or branches < 1 or not isinstance(layer["models"], list):
+        branches, models = layer.get("branches", 1), layer["models"]
+        if not isinstance(branches, int) or branches < 1 or not isinstance(models, list):
             raise ConfigError(f"{where}: 'branches' must be a positive integer and 'models' a list")
-        return [dict(model) for _ in range(branches) for model in layer["models"]]
+        if branches * len(models) > MAX_LAYER_COMPONENTS:
+            raise ConfigError(
+                f"{where}: 'branches' x 'models' makes {branches * len(models)} components, "
+                f"more than {MAX_LAYER_COMPONENTS} in one layer"
+            )
+        return [dict(model) if isinstance(model, dict) else model for _ in range(branches) for model in models]
     if isinstance(layer, dict):
         return [layer]
     raise ConfigError(f"{where}: a layer must be a list of components, got {type(layer).__name__}")
@@ -60,6 +66,8 @@ def _component_from_archon(component: Any, where: str) -> Any:
     spec = dict(component)
     model_type = spec.pop("model_type", None)
     if model_type is not None:
+        if not isinstance(model_type, str):
+            raise ConfigError(f"{where}: 'model_type' must be text, got {type(model_type).__name__}")
         if model_type not in PROVIDERS and model_type != "":
             raise ConfigError(f"{where}: unknown model_type '{model_type}' (known: {', '.join(PROVIDERS)})")
         prefix = PROVIDERS.get(model_type, "")

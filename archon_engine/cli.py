@@ -194,6 +194,15 @@ def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
         print(_no_key_message(missing), file=sys.stderr)
         return 2
     cache = None if args.no_cache else ResponseCache(data_dir() / "cache.sqlite")
+    if args.resume:
+        try:
+            store.evaluation_spec(args.resume)
+        except StoreError as exc:
+            print(f"error: {exc} in {store.path}", file=sys.stderr)
+            return 2
+    evaluation_id = args.resume or store.create_evaluation(spec)  # known from the start, so that it can be resumed
+    resume_hint = f"if it stops, finish it with --resume {evaluation_id}"
+    print(f"evaluation {evaluation_id} (store: {store.path}); {resume_hint}", file=sys.stderr, flush=True)
 
     def progress(p) -> None:
         print(f"\r{p.done}/{p.total} items scored", end="", file=sys.stderr, flush=True)
@@ -204,7 +213,7 @@ def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
             limits=Limits(concurrency=args.concurrency),
             cache=cache,
             store=store,
-            resume=args.resume,
+            resume=evaluation_id,
             on_progress=progress,
         )
     except ArchitectureError as exc:

@@ -28,7 +28,8 @@ class CallRecord(BaseModel):
     start_s: float = 0.0  # seconds since the run started
     end_s: float = 0.0
     retries: int = 0
-    error: str | None = None
+    retry_errors: list[str] = Field(default_factory=list)  # why each retried attempt failed, in order
+    error: str | None = None  # why the call failed in the end (None: it succeeded, perhaps after retries)
     cached: bool = False  # replayed from the response cache
 
     @property

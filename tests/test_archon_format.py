@@ -169,6 +169,25 @@ def test_branches_that_are_not_a_positive_integer_are_a_config_error():
         load_config(config)
 
 
+def test_branches_that_would_make_a_huge_layer_are_a_config_error_not_a_hang():
+    config = {"layers": [{"branches": 10**12, "models": [archon_component(model="m", model_type="Together_API")]}]}
+
+    with pytest.raises(ConfigError, match="makes 1000000000000 components, more than 1000 in one layer"):
+        load_config(config)
+
+
+@pytest.mark.parametrize(
+    ("layer", "message"),
+    [
+        ({"branches": 2, "models": [1]}, r"layers\[0\]\[0\]: a component must be an object"),
+        ([archon_component(model="m", model_type=["Together_API"])], "'model_type' must be text, got list"),
+    ],
+)
+def test_odd_values_in_archon_layers_are_config_errors_naming_the_place(layer, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config({"layers": [layer]})
+
+
 def test_a_bare_component_layer_becomes_a_one_component_layer(archon_configs):
     arch = load_config(archon_configs / "archon-vllm-example.json")
 

@@ -163,6 +163,31 @@ def test_eval_refuses_a_baseline_without_its_key(tmp_path, capsys, fake_models, 
     assert fake_models.requests == []
 
 
+def test_eval_prints_its_id_first_so_that_a_killed_run_can_be_resumed(tmp_path, capsys, fake_models):
+    args = ["eval", config_file(tmp_path, LOCAL), "--dataset", "arithmetic", "--limit", "2"]
+
+    assert main(args) == 0
+
+    err = capsys.readouterr().err
+    from archon_engine.store import Store
+
+    (evaluation,) = Store().evaluations()
+    assert err.startswith(f"evaluation {evaluation.id} (store: ")
+    assert f"if it stops, finish it with --resume {evaluation.id}" in err.splitlines()[0]
+    calls = len(fake_models.requests)
+    assert main([*args, "--resume", evaluation.id]) == 0
+    assert len(fake_models.requests) == calls  # every item was done: nothing is asked again
+    assert len(Store().evaluations()) == 1
+
+
+def test_eval_refuses_to_resume_an_evaluation_that_is_not_in_the_store(tmp_path, capsys, fake_models):
+    code = main(["eval", config_file(tmp_path, LOCAL), "--dataset", "arithmetic", "--resume", "nope"])
+
+    assert code == 2
+    assert "no evaluation with id nope" in capsys.readouterr().err
+    assert fake_models.requests == []
+
+
 def test_eval_names_an_unknown_dataset_and_lists_the_shipped_ones(tmp_path, capsys, fake_models):
     code = main(["eval", config_file(tmp_path, LOCAL), "--dataset", "nope.jsonl"])
 

@@ -151,6 +151,18 @@ def test_a_missing_file_is_a_config_error_naming_it(tmp_path):
         load_config(tmp_path / "nowhere.json")
 
 
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"\xff\xfe{}", "is not UTF-8 text"), (b"[" * 100_000, "invalid JSON: nested too deeply")],
+)
+def test_a_file_that_is_not_readable_json_is_a_config_error_naming_it(tmp_path, content, message):
+    path = tmp_path / "odd.json"
+    path.write_bytes(content)
+
+    with pytest.raises(ConfigError, match=f"odd.json: .*{message}"):
+        load_config(path)
+
+
 @pytest.mark.parametrize("top_level", ["[]", '"layers"', "42", "null"])
 def test_a_top_level_that_is_not_an_object_is_a_config_error(tmp_path, top_level):
     path = tmp_path / "not-an-object.json"

@@ -238,13 +238,15 @@ def _located(path: Path, where: str, problem: _Problem) -> DatasetError:
 
 def _read_jsonl(path: Path, text: str) -> list[_Row]:
     rows = []
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(text.split("\n"), start=1):  # not splitlines(): U+2028 may sit in a JSON string
         if not line.strip():
             continue
         try:
             data = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DatasetError(f"{path}, line {lineno}: invalid JSON at column {exc.colno}: {exc.msg}") from exc
+        except RecursionError:
+            raise DatasetError(f"{path}, line {lineno}: invalid JSON: nested too deeply") from None
         if not isinstance(data, dict):
             raise DatasetError(f"{path}, line {lineno}: expected a JSON object, got {_type_name(data)}")
         rows.append(_Row(f"line {lineno}", len(rows) + 1, data))
@@ -258,6 +260,8 @@ def _read_json(path: Path, text: str) -> tuple[dict[str, Any], list[_Row]]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise DatasetError(f"{path}, line {exc.lineno}: invalid JSON at column {exc.colno}: {exc.msg}") from exc
+    except RecursionError:
+        raise DatasetError(f"{path}, line 1: invalid JSON: nested too deeply") from None
     header: dict[str, Any] = {}
     if isinstance(data, dict):
         if "items" not in data:
@@ -590,6 +594,8 @@ def _choices(value: Any, key: str) -> list[str]:
                 value = json.loads(stripped)
             except json.JSONDecodeError as exc:
                 raise _Problem(key, f"looks like a JSON list but is not valid JSON ({exc.msg})") from None
+            except RecursionError:
+                raise _Problem(key, "looks like a JSON list but is nested too deeply") from None
         else:
             value = [part.strip() for part in stripped.split("|")]
     if not isinstance(value, list):

@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import BaseModel
 
 from archon_engine.evaluation.stats import Interval, bootstrap_ci
+from archon_engine.models.keys import redact
 
 if TYPE_CHECKING:
     from archon_engine.evaluation.runner import EvaluationSpec, ItemResult
@@ -117,9 +118,9 @@ class Evaluation(BaseModel):
         ]
 
     def items_table(self) -> pd.DataFrame:
-        """One row per item and system: prompt, reference, output, score and the scorer's detail."""
+        """One row per item and system: prompt, reference, output, score and the scorer's detail (secrets redacted)."""
         items = {item.id: item for item in self.spec.dataset.items}
-        return pd.DataFrame(
+        table = pd.DataFrame(
             [
                 {
                     "item": r.item_id,
@@ -136,3 +137,7 @@ class Evaluation(BaseModel):
                 for r in self.results
             ]
         )
+        for column in ("prompt", "output", "detail"):
+            if column in table:
+                table[column] = table[column].map(lambda text: redact(text) if isinstance(text, str) else text)
+        return table

@@ -7,7 +7,8 @@ request sampled at temperature > 0 without a seed is a fresh draw each time, so 
 unless ``cache_sampling=True``; then the n-th identical request of a backend replays the n-th
 stored reply (five samples stay five different samples, and a repeated evaluation replays them all).
 Failed calls are never cached. A replayed reply keeps the cost the call had (what the architecture
-costs per query) and is marked ``cached``, so nothing is counted as spent against a budget.
+costs per query) and is marked ``cached``, so nothing is counted as spent against a budget. Replies are
+stored with every known secret redacted (a model that repeats a key does not write it to disk).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import threading
 from collections import Counter
 from pathlib import Path
 
+from archon_engine.models import keys
 from archon_engine.models.base import ModelBackend, ModelReply, ModelRequest
 
 
@@ -55,7 +57,7 @@ class ResponseCache:
         with self._lock:
             self._db.execute(
                 "INSERT OR REPLACE INTO responses (key, model, reply) VALUES (?, ?, ?)",
-                (key, model, reply.model_dump_json()),
+                (key, model, keys.redact(reply.model_dump_json())),
             )
 
     def __len__(self) -> int:

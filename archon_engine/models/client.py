@@ -27,7 +27,8 @@ class Limits(BaseModel):
 
 
 class Budget(BaseModel):
-    """A cap per run, checked before every call. None means no cap.
+    """A cap per run, checked before every call. None means no cap. A call counts once however many
+    times it is retried; a failed attempt costs nothing.
 
     The USD cap reserves each call's worst case from litellm's price table; calls to models with
     no known price cannot be bounded: they are allowed, and their cost shows as unknown.
@@ -144,6 +145,7 @@ class ModelClient:
                 record.error = keys.redact(f"{type(exc).__name__}: {message}")
                 if not retryable or attempt == limits.max_retries:
                     return
+                record.retry_errors.append(record.error)
                 delay = min(limits.max_backoff_s, limits.backoff_s * 2**attempt) * (0.5 + random.random())
                 retry_after = getattr(exc, "retry_after", None)
                 await asyncio.sleep(max(delay, retry_after or 0.0))

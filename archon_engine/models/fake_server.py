@@ -11,22 +11,28 @@ the ``response_format`` schema or the prompt), else an echo of the last user mes
 Faults, for reliability work: the first ``fail_first`` requests fail, then each one fails with
 probability ``fault_rate``; a failure is one of ``fault_kinds``, drawn by a random generator seeded
 with ``seed`` (repeatable in arrival order): "429" (with a Retry-After header), "400", "500", "503",
-or "malformed" (status 200, a body that is not JSON).
+"malformed" (status 200, a body that is not JSON), "truncated" (status 200 announcing the whole body's
+Content-Length, then half of it and the connection closed, as when a stream is cut off) or "timeout"
+(no answer for ``hang_s`` seconds: set it longer than the client's timeout). ``injected`` counts the
+faults by kind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import random
 import re
+import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FAULT_KINDS = ("429", "400", "500", "503", "malformed")
+FAULT_KINDS = ("429", "400", "500", "503", "malformed", "truncated", "timeout")
 
 
 class FakeOpenAIServer:
@@ -41,6 +47,7 @@ class FakeOpenAIServer:
         fault_kinds: Sequence[str] = ("429",),
         fail_first: int = 0,
         retry_after: float = 1.0,
+        hang_s: float = 30.0,
         seed: int = 0,
     ):
         unknown = set(fault_kinds) - set(FAULT_KINDS)
@@ -52,6 +59,7 @@ class FakeOpenAIServer:
         self.fault_kinds = tuple(fault_kinds)
         self.fail_first = fail_first
         self.retry_after = retry_after
+        self.hang_s = hang_s
         self._random = random.Random(seed)
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -59,10 +67,12 @@ class FakeOpenAIServer:
         self.in_flight = 0
         self.max_in_flight = 0
         self.faults = 0  # injected
+        self.injected: Counter[str] = Counter()  # injected, by kind
         self.bodies: list[dict[str, Any]] = []  # every request's JSON, in arrival order
         self.headers: list[dict[str, str]] = []  # and its HTTP headers (names in lower case)
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()  # wakes hanging "timeout" faults when the server stops
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -72,6 +82,7 @@ class FakeOpenAIServer:
         class Handler(_Handler):
             fake = server
 
+        self._stopping.clear()
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler, bind_and_activate=False)
         httpd.request_queue_size = 256  # the default backlog (5) drops bursts of connections
         httpd.daemon_threads = True
@@ -83,6 +94,7 @@ class FakeOpenAIServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -119,6 +131,7 @@ class FakeOpenAIServer:
             if number <= self.fail_first or (self.fault_rate and self._random.random() < self.fault_rate):
                 fault = self._random.choice(self.fault_kinds)
                 self.faults += 1
+                self.injected[fault] += 1
         return fault
 
     def _leave(self) -> None:
@@ -164,6 +177,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload)
 
+    def _send_truncated(self, payload: bytes) -> None:
+        """Announce the whole payload, send half of it, and hang up."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload[: len(payload) // 2])
+        self._hang_up()
+
+    def _hang_up(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):  # the client may be gone already
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+
     def _error(self, status: int, message: str, kind: str, headers: dict[str, str] | None = None) -> None:
         payload = {"error": {"message": message, "type": kind, "param": None, "code": str(status)}}
         self._send(status, json.dumps(payload).encode(), headers)
@@ -183,6 +211,8 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             if fake.latency:
                 time.sleep(fake.latency)
+            if fault == "timeout":
+                fake._stopping.wait(fake.hang_s)
             answer = self._answer(fake, fault, body)
         finally:
             fake._leave()  # before the reply is sent: a client that has its answer sees it counted out
@@ -198,6 +228,10 @@ class _Handler(BaseHTTPRequestHandler):
             return lambda: self._error(int(fault), f"injected {fault}", kind)
         if fault == "malformed":
             return lambda: self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
+        if fault == "truncated":
+            return lambda: self._send_truncated(json.dumps(fake.completion(body)).encode())
+        if fault == "timeout":  # the client gave up long ago (or the server is stopping): hang up
+            return self._hang_up
         payload = json.dumps(fake.completion(body)).encode()
         return lambda: self._send(200, payload)
 

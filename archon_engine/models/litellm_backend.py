@@ -13,6 +13,7 @@ from archon_engine.models.base import ModelError, ModelReply, ModelRequest
 _setup_lock = threading.Lock()
 _litellm: Any = None
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
+NO_KEY = "no-key"  # sent to a custom endpoint (api_base) when its provider has no key here
 
 
 def import_litellm() -> Any:
@@ -92,7 +93,25 @@ def _error(litellm: Any, exc: Exception) -> ModelError:
     except (TypeError, ValueError):
         retry_after = None
     text = f"{type(exc).__name__}{f' ({status})' if status else ''}: {exc}"
+    cause = _transport_cause(exc)
+    if cause is not None and str(cause) not in text:
+        text += f" (caused by {type(cause).__name__}: {cause})"
     return ModelError(keys.redact(text), retryable=retryable, retry_after=retry_after)
+
+
+def _transport_cause(exc: BaseException) -> BaseException | None:
+    """What the HTTP transport raised under the OpenAI SDK's bare "Connection error." (a body cut short, a reset)."""
+    seen: set[int] = set()
+    below_connection_error = False
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        if type(cause).__name__ == "APIConnectionError":
+            below_connection_error = True
+        elif below_connection_error and not type(cause).__module__.startswith(("litellm", "openai")):
+            return cause if str(cause) else None
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 class LitellmBackend:
@@ -136,6 +155,8 @@ class LitellmBackend:
             kwargs["api_base"] = request.api_base
         if api_key := self.api_keys.get(keys.provider_of(request.model)):
             kwargs["api_key"] = api_key
+        elif request.api_base and keys.needs_key(request.model):
+            kwargs["api_key"] = NO_KEY  # a custom endpoint needs none, but the OpenAI SDK refuses to call without
         if request.response_schema is not None and self._supports_schema(request.model):
             kwargs["response_format"] = {
                 "type": "json_schema",

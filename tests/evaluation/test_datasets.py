@@ -303,6 +303,8 @@ def test_a_missing_mapped_field_in_jsonl_names_its_line(tmp_path):
         ("kind.json", '{"kind": "fuzzy", "items": []}', "kind.json, field 'kind': unknown kind 'fuzzy'"),
         ("items.json", '{"items": {"prompt": "p"}}', "items.json, field 'items': expected a list of items"),
         ("broken.json", '[\n{"prompt": "p"},\n{"prompt" "q"}\n]', "broken.json, line 3: invalid JSON"),
+        ("deep.jsonl", "[" * 100_000, "deep.jsonl, line 1: invalid JSON: nested too deeply"),
+        ("deep.json", "[" * 100_000, "deep.json, line 1: invalid JSON: nested too deeply"),
     ],
 )
 def test_a_bad_file_is_reported_with_its_name(tmp_path, name, text, message):
@@ -318,6 +320,13 @@ def test_a_missing_file_or_unknown_name(tmp_path):
         load_dataset(tmp_path / "nowhere.jsonl")
     with pytest.raises(DatasetError, match=r"no shipped dataset has this name \(arithmetic, choice, factual"):
         get_dataset("no-such-set")
+
+
+def test_a_jsonl_line_holding_a_unicode_line_separator_is_one_record(tmp_path):
+    path = tmp_path / "separators.jsonl"
+    path.write_text('{"prompt": "one\u2028two\x85three", "reference": "x"}\n', encoding="utf-8")  # raw, not escaped
+
+    assert [item.prompt for item in load_dataset(path).items] == ["one\u2028two\x85three"]
 
 
 def test_dataset_errors_are_value_errors():

@@ -362,3 +362,164 @@ def test_without_namespaces_the_run_still_happens_and_every_missing_layer_is_a_w
     assert "no network namespace available (unshare -n failed): network not isolated" in result.warnings
     assert any(w.startswith("no pid namespace") for w in result.warnings)
     assert any(w.startswith("probe of broken failed") for w in result.warnings)
+
+
+# More hostile programs: the rest of the list in issue 6 (reliability and security)
+
+
+def test_ssh_keys_and_a_projects_env_file_are_out_of_reach(tmp_path):
+    canary = "sk-canary-dotenv-" + uuid.uuid4().hex
+    project, home = tmp_path / "project", tmp_path / "home"
+    (project).mkdir()
+    (project / ".env").write_text(f"OPENAI_API_KEY={canary}\n")
+    (home / ".ssh").mkdir(parents=True)
+    (home / ".ssh" / "id_ed25519").write_text(f"-----BEGIN OPENSSH PRIVATE KEY-----\n{canary}\n")
+    for path in (project / ".env", home / ".ssh" / "id_ed25519"):
+        path.chmod(0o644)  # readable by anyone on the host: only the sandbox's walls keep them out
+    repository_env = Path(__file__).resolve().parents[2] / ".env"
+    targets = [project / ".env", home / ".ssh" / "id_ed25519", repository_env, Path.home() / ".ssh", "/etc/shadow"]
+    code = (
+        "import os, pathlib\n"
+        f"for target in {[str(t) for t in targets]!r} + ['~/.ssh', '.env']:\n"
+        "    path = pathlib.Path(os.path.expanduser(target))\n"
+        "    try:\n"
+        "        found = [p.read_text() for p in path.iterdir()] if path.is_dir() else [path.read_text()]\n"
+        "        print('read', target, found)\n"
+        "    except OSError as exc:\n"
+        "        print('refused', target, type(exc).__name__)\n"
+    )
+
+    result = run_python(code)
+
+    assert result.ok, result.stderr
+    if has_layer(result, "private filesystem") and has_layer(result, "unprivileged uid"):
+        assert canary not in result.stdout
+        assert not [line for line in result.stdout.splitlines() if line.startswith("read")], result.stdout
+        assert "refused /etc/shadow PermissionError" in result.stdout  # visible system folder, not readable
+    else:
+        assert any("can read and write" in w for w in result.warnings), result.warnings
+
+
+def test_deleting_files_outside_its_directory_fails(tmp_path):
+    precious = tmp_path / "precious.txt"
+    precious.write_text("keep me")
+    folder = tmp_path / "folder"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "sub" / "data.txt").write_text("keep me too")
+    probe = run_python("print('probe')")
+    if not has_layer(probe, "private filesystem"):  # the program could really delete them: do not try
+        assert any("can read and write" in w for w in probe.warnings), probe.warnings
+        return
+    code = (
+        "import os, shutil\n"
+        "open('mine.txt', 'w').write('x')\n"
+        "os.remove('mine.txt')\n"
+        "print('deleted its own file')\n"
+        f"for action, target in [(os.remove, {str(precious)!r}), (shutil.rmtree, {str(folder)!r}),\n"
+        "                       (os.remove, '/etc/hostname'), (shutil.rmtree, '/usr/lib/python3')]:\n"
+        "    try:\n"
+        "        action(target)\n"
+        "        print('deleted', target)\n"
+        "    except OSError as exc:\n"
+        "        print('refused', target, type(exc).__name__)\n"
+    )
+
+    result = run_python(code)
+
+    assert result.ok, result.stderr
+    assert result.stdout.splitlines()[0] == "deleted its own file"
+    assert "deleted /" not in result.stdout, result.stdout
+    assert precious.read_text() == "keep me"
+    assert (folder / "sub" / "data.txt").read_text() == "keep me too"
+    assert Path("/etc/hostname").exists() or "refused /etc/hostname FileNotFoundError" in result.stdout
+
+
+def test_an_outside_address_is_unreachable_and_the_attempt_fails_fast():
+    probe = run_python("print('probe')")
+    if not has_layer(probe, "network namespace"):  # the program would reach the network: do not try
+        assert "no network namespace available (unshare -n failed): network not isolated" in probe.warnings
+        return
+    code = (
+        "import socket, time\n"
+        "for port in (80, 443):\n"
+        "    start = time.monotonic()\n"
+        "    try:\n"
+        "        socket.create_connection(('203.0.113.1', port), timeout=5)  # TEST-NET-3: never routed\n"
+        "        print('connected', port)\n"
+        "    except OSError as exc:\n"
+        "        print('no connection', port, round(time.monotonic() - start, 2), exc.errno)\n"
+        "try:\n"
+        "    socket.getaddrinfo('example.com', 443)\n"
+        "    print('resolved')\n"
+        "except OSError as exc:\n"
+        "    print('no name resolution', type(exc).__name__)\n"
+    )
+
+    result = run_python(code, limits=FAST)
+
+    assert result.ok, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[:3] for line in lines[:2]] == [["no", "connection", "80"], ["no", "connection", "443"]]
+    assert all(float(line.split()[3]) < 1 for line in lines[:2])  # refused at once, not after the 5 s timeout
+    assert lines[2].startswith("no name resolution")
+    assert result.duration_s < 4
+
+
+def test_writing_a_1_gb_file_stops_at_the_file_size_limit():
+    code = (
+        "import sys\n"
+        "written = 0\n"
+        "try:\n"
+        "    with open('huge.bin', 'wb') as f:\n"
+        "        for _ in range(1024):\n"
+        "            f.write(b'x' * 1024 * 1024)\n"
+        "            f.flush()\n"
+        "            written += 1\n"
+        "finally:\n"
+        "    print('written MB', written, flush=True)\n"
+    )
+    start = time.monotonic()
+
+    result = run_python(code)  # default limits: 16 MB per file
+
+    assert not result.ok
+    assert result.killed_reason == "file size limit"
+    assert "File too large" in result.stderr
+    assert int(result.stdout.split()[-1]) <= SandboxLimits().max_file_mb
+    assert time.monotonic() - start < 10
+
+
+def test_ctypes_calling_libc_meets_the_same_walls(tmp_path):
+    escape = tmp_path / "libc-escape.txt"
+    code = (
+        "import ctypes, os\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def report(name, value):\n"
+        "    print(name, value, ctypes.get_errno(), flush=True)\n"
+        "report('getpid', libc.getpid())\n"
+        "report('setuid', libc.setuid(0))\n"
+        f"report('kill', libc.kill({os.getpid()}, 0))\n"
+        "report('mount', libc.mount(b'tmpfs', b'/usr', b'tmpfs', 0, None))\n"
+        f"report('open', libc.open({str(escape).encode()!r}, os.O_WRONLY | os.O_CREAT, 0o644))\n"
+        "report('system', libc.system(b'echo shell via libc > shell.txt'))\n"
+        "print(open('shell.txt').read().strip(), flush=True)\n"
+        "ctypes.string_at(0)  # a null pointer: the interpreter dies of SIGSEGV\n"
+    )
+
+    result = run_python(code)
+
+    assert not result.ok
+    assert result.killed_reason == "killed by SIGSEGV"  # reported clearly, not a mystery exit code
+    assert result.returncode == -11
+    out = {line.split()[0]: line.split()[1:] for line in result.stdout.splitlines()}
+    assert out["getpid"][0].isdigit()  # ctypes works: the walls are around the process, not the language
+    assert out["shell"] == ["via", "libc"]  # a shell started through libc runs inside the same sandbox
+    assert out["mount"][0] == "-1"  # no privilege to change the filesystem
+    if has_layer(result, "unprivileged uid"):
+        assert out["setuid"][0] == "-1"
+    else:
+        assert any("root" in w or "runs as" in w for w in result.warnings), result.warnings
+    if has_layer(result, "pid namespace"):
+        assert out["kill"][0] == "-1"  # the test's process is not there to signal
+    if has_layer(result, "private filesystem"):
+        assert out["open"][0] == "-1" and not escape.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import json
 import time
 import urllib.error
@@ -153,3 +154,28 @@ def test_fault_rate_is_seeded_and_repeatable():
 def test_rejects_unknown_fault_kinds():
     with pytest.raises(ValueError, match="fault_kinds"):
         FakeOpenAIServer(fault_kinds=["418"])
+
+
+def test_truncated_fault_promises_more_body_than_it_sends():
+    with FakeOpenAIServer(fail_first=1, fault_kinds=["truncated"]) as server:
+        with pytest.raises(http.client.IncompleteRead) as cut:
+            post(server, chat("x"))
+        assert post(server, chat("x"))[0] == 200
+    assert cut.value.expected > 0 and cut.value.partial.startswith(b'{"id": "chatcmpl-fake')
+    assert server.injected == {"truncated": 1}
+
+
+def test_timeout_fault_hangs_for_hang_s_and_stopping_the_server_ends_the_hang():
+    server = FakeOpenAIServer(fail_first=1, fault_kinds=["timeout"], hang_s=30).start()
+    start = time.perf_counter()
+    with pytest.raises(OSError, match="timed out"):
+        urllib.request.urlopen(urllib.request.Request(server.base_url + "/chat/completions", data=b"{}"), timeout=0.3)
+    assert post(server, chat("x"))[0] == 200  # only the first request hung
+    assert server.in_flight == 1  # the hung one is still held
+    server.stop()
+    deadline = time.perf_counter() + 5
+    while server.in_flight and time.perf_counter() < deadline:
+        time.sleep(0.01)
+    assert server.in_flight == 0
+    assert time.perf_counter() - start < 10
+    assert server.injected == {"timeout": 1}

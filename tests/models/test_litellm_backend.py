@@ -76,12 +76,37 @@ def test_429_is_retryable_with_retry_after(backend):
     assert server.requests == 1  # litellm itself does not retry: the engine does, and records it
 
 
-@pytest.mark.parametrize("kind", ["500", "503", "malformed"])
+@pytest.mark.parametrize("kind", ["500", "503", "malformed", "truncated"])
 def test_server_errors_are_retryable(backend, kind):
     with FakeOpenAIServer(fail_first=1, fault_kinds=[kind]) as server, pytest.raises(ModelError) as caught:
         complete(backend, request(server))
     assert caught.value.retryable is True
     assert server.requests == 1
+
+
+def test_a_body_cut_short_names_its_cause(backend):
+    with FakeOpenAIServer(fail_first=1, fault_kinds=["truncated"]) as server, pytest.raises(ModelError) as caught:
+        complete(backend, request(server))
+    assert "Connection error." in str(caught.value)  # all the OpenAI SDK says...
+    assert "caused by" in str(caught.value) and "Not enough data" in str(caught.value)  # ...and what happened
+
+
+def test_a_hang_past_the_timeout_is_retried_and_each_cause_kept(backend):
+    limits = Limits(timeout_s=0.3, max_retries=3, backoff_s=0.01)
+    with FakeOpenAIServer(fail_first=2, fault_kinds=["timeout"], hang_s=30) as server:
+        client = ModelClient(backend, limits=limits)
+        record = asyncio.run(client.call(request(server, "wait"), layer=0, component="L0.C0", component_type="g"))
+    assert record.error is None and record.raw_response == "Echo: wait"
+    assert record.retries == 2
+    assert record.retry_errors == ["TimeoutError: timed out after 0.3 s"] * 2
+
+
+def test_a_custom_endpoint_is_called_without_a_key(backend, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    with FakeOpenAIServer() as server:
+        reply = complete(backend, request(server, "no key here"))
+    assert reply.text == "Echo: no key here"
+    assert server.headers[0]["authorization"] == "Bearer no-key"  # a placeholder: the OpenAI SDK insists on one
 
 
 def test_400_is_not_retryable(backend):
