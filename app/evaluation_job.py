@@ -10,7 +10,6 @@ Each browser session keeps its own job in ``st.session_state``.
 from __future__ import annotations
 
 import asyncio
-import queue
 import sqlite3
 import threading
 import time
@@ -20,7 +19,7 @@ from typing import Literal
 import streamlit as st
 
 from app import state
-from app.runner import BACKEND_KEY, event_loop
+from app.runner import BACKEND_KEY, LoopJob
 from archon_engine.config import DEFAULT_MODEL
 from archon_engine.evaluation.report import Evaluation
 from archon_engine.evaluation.runner import EvaluationSpec, ItemResult, Progress, System, aevaluate
@@ -130,7 +129,7 @@ def session_job() -> EvaluationJob | None:
     return st.session_state.get(JOB_KEY)
 
 
-class EvaluationJob:
+class EvaluationJob(LoopJob):
     """One evaluation in the background. ``poll`` moves its progress into ``view``; ``cancel`` stops it.
 
     Without ``resume`` the evaluation is created in the store at once, so its id is known (and it can
@@ -157,22 +156,13 @@ class EvaluationJob:
             self.view.done = sum(r.status == "completed" and r.score.error is None for r in kept)
         self._created = resume is None
         self._kwargs = {"backend": backend, "api_keys": api_keys, "limits": limits, "cache": cache}
-        self._events: queue.Queue[Progress | _Finished] = queue.Queue()
-        self._task: asyncio.Task | None = None
-        self.cancel_requested = False
+        super().__init__()
 
     def start(self) -> EvaluationJob:
         with _active_lock:
             _active.add(self.view.evaluation_id)
-        loop = event_loop()
-        loop.call_soon_threadsafe(self._create_task, loop)
+        self._launch()
         return self
-
-    def _create_task(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._task = loop.create_task(self._main())
-        self._task.add_done_callback(self._done)
-        if self.cancel_requested:
-            self._task.cancel()
 
     async def _main(self) -> _Finished:
         view = self.view
@@ -203,28 +193,6 @@ class EvaluationJob:
             self._events.put(_Finished("cancelled", self._partial("cancelled"), "the evaluation was cancelled"))
         else:
             self._events.put(task.result())
-
-    def cancel(self) -> None:
-        """Ask the evaluation to stop; finished items stay in the store."""
-        if self.view.finished or self.cancel_requested:
-            return
-        self.cancel_requested = True
-        event_loop().call_soon_threadsafe(self._cancel_task)
-
-    def _cancel_task(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    def poll(self) -> bool:
-        """Apply everything that arrived; True if the view changed."""
-        changed = False
-        while True:
-            try:
-                event = self._events.get_nowait()
-            except queue.Empty:
-                return changed
-            changed = True
-            self._apply(event)
 
     def _apply(self, event: Progress | _Finished) -> None:
         view = self.view

@@ -133,7 +133,68 @@ def event_loop() -> asyncio.AbstractEventLoop:
         return _loop
 
 
-class RunJob:
+class QueuedJob:
+    """The page's side of a job that works in another thread: the worker queues events, ``poll``
+    applies them to ``view`` (in the page's thread) and says whether anything changed."""
+
+    def __init__(self) -> None:
+        self._events: queue.Queue = queue.Queue()
+
+    def poll(self) -> bool:
+        """Apply every event that arrived; True if the view changed."""
+        changed = False
+        while True:
+            try:
+                event = self._events.get_nowait()
+            except queue.Empty:
+                return changed
+            changed = True
+            self._apply(event)
+
+    def _apply(self, event: Any) -> None:
+        raise NotImplementedError
+
+
+class LoopJob(QueuedJob):
+    """A job that is one task (``_main``) on the process-wide event loop; ``cancel`` works from any
+    thread. Subclasses turn the ended task into their last event in ``_done``."""
+
+    view: Any
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._task: asyncio.Task | None = None
+        self.cancel_requested = False
+
+    def _launch(self) -> None:
+        loop = event_loop()
+        loop.call_soon_threadsafe(self._create_task, loop)
+
+    def _create_task(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._task = loop.create_task(self._main())
+        self._task.add_done_callback(self._done)
+        if self.cancel_requested:
+            self._task.cancel()
+
+    async def _main(self) -> Any:
+        raise NotImplementedError
+
+    def _done(self, task: asyncio.Task) -> None:
+        raise NotImplementedError
+
+    def cancel(self) -> None:
+        """Ask the job to stop; calls in flight end as cancelled, finished work stays."""
+        if self.view.finished or self.cancel_requested:
+            return
+        self.cancel_requested = True
+        event_loop().call_soon_threadsafe(self._cancel_task)
+
+    def _cancel_task(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+
+
+class RunJob(LoopJob):
     """One run in the background. ``poll`` moves its events into ``view``; ``cancel`` stops it."""
 
     def __init__(
@@ -160,9 +221,7 @@ class RunJob:
             "limits": limits,
             "budget": budget,
         }
-        self._events: queue.Queue[RunEvent | _Finished] = queue.Queue()
-        self._task: asyncio.Task | None = None
-        self.cancel_requested = False
+        super().__init__()
 
     @classmethod
     def reopened(cls, result: RunResult) -> RunJob:
@@ -176,15 +235,8 @@ class RunJob:
         return job
 
     def start(self) -> RunJob:
-        loop = event_loop()
-        loop.call_soon_threadsafe(self._create_task, loop)
+        self._launch()
         return self
-
-    def _create_task(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._task = loop.create_task(self._main())
-        self._task.add_done_callback(self._done)
-        if self.cancel_requested:
-            self._task.cancel()
 
     async def _main(self) -> _Finished:
         view = self.view
@@ -202,28 +254,6 @@ class RunJob:
             self._events.put(_Finished("cancelled", error="the run was cancelled: what had finished is shown"))
         else:
             self._events.put(task.result())
-
-    def cancel(self) -> None:
-        """Ask the run to stop; calls in flight end as cancelled, finished work stays visible."""
-        if self.view.finished or self.cancel_requested:
-            return
-        self.cancel_requested = True
-        event_loop().call_soon_threadsafe(self._cancel_task)
-
-    def _cancel_task(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-
-    def poll(self) -> bool:
-        """Apply every event that arrived; True if the view changed."""
-        changed = False
-        while True:
-            try:
-                event = self._events.get_nowait()
-            except queue.Empty:
-                return changed
-            changed = True
-            self._apply(event)
 
     def _apply(self, event: RunEvent | _Finished) -> None:
         view = self.view

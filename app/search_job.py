@@ -14,7 +14,6 @@ settings, so a search with the same settings continues its study: what was evalu
 from __future__ import annotations
 
 import hashlib
-import queue
 import threading
 import time
 import uuid
@@ -24,6 +23,7 @@ from typing import Any, Literal
 import streamlit as st
 from pydantic import BaseModel, Field
 
+from app.runner import QueuedJob
 from archon_engine.evaluation.datasets import Dataset
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import ResponseCache
@@ -143,7 +143,7 @@ def session_job() -> SearchJob | None:
     return st.session_state.get(JOB_KEY)
 
 
-class SearchJob:
+class SearchJob(QueuedJob):
     """One search in the background. ``poll`` moves its trials into ``view``; ``stop`` ends it."""
 
     def __init__(
@@ -164,7 +164,7 @@ class SearchJob:
             "limits": limits,
             "storage": storage,
         }
-        self._events: queue.Queue[_Started | _Trial | _Finished | _HeldOut] = queue.Queue()
+        super().__init__()
         self._search: Search | None = None
         self._stop = threading.Event()
 
@@ -250,17 +250,6 @@ class SearchJob:
         self._events.put(_HeldOut(held_out=result.held_out))
 
     # --- progress ----------------------------------------------------------------------------
-
-    def poll(self) -> bool:
-        """Apply everything that arrived; True if the view changed."""
-        changed = False
-        while True:
-            try:
-                event = self._events.get_nowait()
-            except queue.Empty:
-                return changed
-            changed = True
-            self._apply(event)
 
     def _apply(self, event: _Started | _Trial | _Finished | _HeldOut) -> None:
         view = self.view
