@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
 import threading
 from collections import Counter
 from pathlib import Path
 
+from archon_engine import sqlite
 from archon_engine.models import keys
 from archon_engine.models.base import ModelBackend, ModelReply, ModelRequest
 
@@ -40,12 +40,9 @@ class ResponseCache:
     """Replies by request key, in one SQLite file (``":memory:"`` for a throwaway cache)."""
 
     def __init__(self, path: str | Path = ":memory:"):
-        if str(path) != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db = sqlite.connect(path)
         self._lock = threading.Lock()
         with self._lock:
-            self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("CREATE TABLE IF NOT EXISTS responses (key TEXT PRIMARY KEY, model TEXT, reply TEXT)")
 
     def get(self, key: str) -> ModelReply | None:
