@@ -14,6 +14,7 @@ from archon_engine.components import registry
 from archon_engine.components.instructions import VARIANTS, looks_like_a_variant_name
 from archon_engine.config import Architecture, ComponentSpec, component_id
 
+MAX_CANDIDATES_IN_ONE_PROMPT = 100  # the public Archon configs put at most 90 into one fuser or ranker
 RULES = {
     "one_type": "Archon layer rule: a layer holds one component type (several fusers may share one)",
     "generators_first": "Archon layer rule: generators belong in the first layer only",
@@ -86,6 +87,14 @@ def validate(arch: Architecture) -> list[Finding]:
                 add("error", f"a {spec.type} needs candidates, but no earlier layer produces any", i, j)
             uses_instruction = "instruction" in component.settings
             _check_instruction(spec, uses_instruction, lambda sev, msg, i=i, j=j: add(sev, msg, i, j))
+            if component.one_prompt and n > MAX_CANDIDATES_IN_ONE_PROMPT:
+                add(
+                    "error",
+                    f"up to {n:,} candidates reach this {spec.type}, which reads them all in one prompt: at most "
+                    f"{MAX_CANDIDATES_IN_ONE_PROMPT} can (use fewer samples or components before it)",
+                    i,
+                    j,
+                )
             for severity, message in component.check(spec, n):
                 add(severity, message, i, j)
             if component.first_layer_only and i > 0:

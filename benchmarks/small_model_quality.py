@@ -1,6 +1,6 @@
 """Which techniques help a small model? Accuracy of six systems on the embedded SmolLM2-135M.
 
-    python benchmarks/small_model_quality.py [--limit N] [--trials 20]   # one JSON object on stdout
+    python benchmarks/small_model_quality.py [--limit N] [--trials 20] [--sets factual,arithmetic]  # JSON on stdout
 
 On the shipped `factual` (normalised match) and `arithmetic` (numeric match) sets, every system runs
 on the embedded model with no response cache (every call is real):
@@ -78,6 +78,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--limit", type=int, help="only the first N items of each set")
     parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--sets", default=",".join(SETS), help="comma-separated: " + ", ".join(SETS))
     args = parser.parse_args()
 
     from archon_engine import load_config
@@ -85,7 +86,8 @@ def main() -> None:
     from archon_engine.search import Search, SearchBudget, SearchSpace
 
     report: dict = {"model": MODEL, "max_tokens": MAX_TOKENS, "sets": {}}
-    for set_name, (scorer, extractor) in SETS.items():
+    for set_name in args.sets.split(","):
+        scorer, extractor = SETS[set_name]
         dataset = get_dataset(set_name)
         if args.limit:
             dataset = dataset.head(args.limit)

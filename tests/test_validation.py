@@ -77,6 +77,17 @@ def test_samples_zero_is_an_error():
     assert "samples must be at least 1, got 0" in messages(config, "error")
 
 
+def test_more_candidates_than_one_prompt_can_hold_is_an_error_naming_the_reader():
+    too_many = {"layers": [[{"type": "generator", "samples": 10_000}], [{"type": "fuser"}]]}
+    as_many_as_the_public_configs = {"layers": [[{"type": "generator", "samples": 90}], [{"type": "fuser"}]]}
+    checked_one_by_one = {"layers": [[{"type": "generator", "samples": 1000}], [{"type": "verifier", "top_k": 1}]]}
+
+    (error,) = findings(too_many, "error")
+    assert error.component == "L1.C0" and "10,000 candidates reach this fuser" in error.message
+    assert findings(as_many_as_the_public_configs, "error") == []
+    assert findings(checked_one_by_one, "error") == []
+
+
 # Warnings: departures from the paper's layer rules, each citing the rule
 
 

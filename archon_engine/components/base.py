@@ -55,7 +55,8 @@ class Component:
 
     ``needs_candidates`` components cannot run without candidates before them (an error in
     ``validate``); ``first_layer_only`` and ``stands_alone`` encode the paper's layer rules
-    (warnings in ``validate``).
+    (warnings in ``validate``); ``one_prompt`` components put every candidate into a single prompt,
+    so ``validate`` caps how many may reach them.
     """
 
     type: ClassVar[str]
@@ -64,6 +65,7 @@ class Component:
     needs_candidates: ClassVar[bool] = True
     first_layer_only: ClassVar[bool] = False
     stands_alone: ClassVar[bool] = True
+    one_prompt: ClassVar[bool] = False
 
     def __init__(self, spec: ComponentSpec, *, layer: int, component_id: str, client: ModelClient):
         self.spec = spec

@@ -25,6 +25,7 @@ class Critic(Component):
     type = "critic"
     spec_class = CriticSpec
     settings = ("instruction",)
+    one_prompt = True
 
     async def run(self, state: RunState) -> ComponentOutput:
         candidates = state.candidates

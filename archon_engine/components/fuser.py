@@ -21,6 +21,7 @@ class Fuser(Component):
     spec_class = FuserSpec
     settings = ("samples", "first_k", "seed", "length_control", "instruction")
     stands_alone = False  # several fusers may share a layer
+    one_prompt = True
 
     async def run(self, state: RunState) -> ComponentOutput:
         spec = self.spec

@@ -27,6 +27,7 @@ class Ranker(Component):
     type = "ranker"
     spec_class = RankerSpec
     settings = ("top_k", "first_k", "use_critiques", "instruction")
+    one_prompt = True
 
     async def run(self, state: RunState) -> ComponentOutput:
         candidates = state.candidates

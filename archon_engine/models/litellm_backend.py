@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 from archon_engine.models import keys, local
@@ -74,10 +76,25 @@ def _local_handler(litellm: Any) -> Any:
         """litellm provider ``local``: the embedded model pool."""
 
         def completion(self, model: str, messages: list, optional_params: dict, **_: Any) -> Any:
-            return to_response(model, local.pool().complete(messages, **local.llama_params(optional_params)))
+            with context_errors(model):
+                return to_response(model, local.pool().complete(messages, **local.llama_params(optional_params)))
 
         async def acompletion(self, model: str, messages: list, optional_params: dict, **_: Any) -> Any:
-            return to_response(model, await local.pool().acomplete(messages, **local.llama_params(optional_params)))
+            with context_errors(model):
+                raw = await local.pool().acomplete(messages, **local.llama_params(optional_params))
+            return to_response(model, raw)
+
+    @contextlib.contextmanager
+    def context_errors(model: str) -> Iterator[None]:
+        """llama.cpp's ValueError for a prompt over its context -> litellm's (a 400: not worth retrying)."""
+        try:
+            yield
+        except ValueError as exc:
+            if "context window" not in str(exc):
+                raise
+            raise litellm.ContextWindowExceededError(
+                message=f"{exc} (the prompt is too long for {model})", model=model, llm_provider="local"
+            ) from None
 
     return LocalLLM()
 
@@ -137,6 +154,13 @@ class LitellmBackend:
 
     async def complete(self, request: ModelRequest) -> ModelReply:
         litellm = self.litellm
+        try:
+            litellm.get_llm_provider(model=request.model, api_base=request.api_base)
+        except Exception:
+            raise ModelError(
+                f"unknown model '{request.model}': litellm knows no provider for it. Write it as provider/model, "
+                "e.g. openai/gpt-4o-mini (https://docs.litellm.ai/docs/providers)"
+            ) from None
         if keys.needs_key(request.model, request.api_base, self.api_keys):
             provider = keys.provider_of(request.model)
             variable = keys.PROVIDER_KEYS[provider][0]

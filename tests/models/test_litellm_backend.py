@@ -116,6 +116,12 @@ def test_400_is_not_retryable(backend):
     assert "400" in str(caught.value)
 
 
+def test_a_model_without_a_provider_is_refused_at_once_with_how_to_name_it(backend):
+    with pytest.raises(ModelError, match=r"unknown model 'nosuch/model'.*provider/model") as refused:
+        complete(backend, ModelRequest(model="nosuch/model", messages=[{"role": "user", "content": "hi"}]))
+    assert not refused.value.retryable
+
+
 def test_client_retries_a_429_to_success_and_records_it(backend):
     limits = Limits(max_retries=3, backoff_s=0.01)
     with FakeOpenAIServer(fail_first=2, fault_kinds=["429"], retry_after=0.05) as server:

@@ -43,6 +43,15 @@ def test_greedy_runs_through_the_engine_are_repeatable():
     assert call.model == MODEL and call.completion_tokens > 0 and call.cost_usd == 0.0
 
 
+def test_a_prompt_over_the_context_window_fails_at_once_saying_so():
+    arch = {"layers": [[{"type": "generator", "model": MODEL, "max_tokens": 8}]]}
+    result = run(arch, "word " * 200_000)  # about 1 MB
+    (call,) = result.trace.calls
+    assert result.status == "failed"
+    assert "ContextWindowExceededError" in call.error and "exceed context window" in call.error
+    assert call.retries == 0 and "Traceback" not in call.error
+
+
 def test_seeded_samples_are_repeatable_and_differ_from_each_other():
     arch = {"layers": [[{"type": "generator", "model": MODEL, "samples": 3, "seed": 11, "max_tokens": 24}]]}
     first = [c.text for c in run(arch, "Name a colour.").layers[0].candidates]
