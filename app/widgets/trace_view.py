@@ -27,6 +27,7 @@ from archon_engine.trace import CallRecord, Usage
 
 CARDS_PER_ROW = 3
 LONG_TEXT = 500  # characters; longer texts scroll inside a fixed-height box
+SHOWN_TEXT = 20_000  # characters of one text on the page; the trace download has all of them
 TYPE_ICONS = {
     "generator": "✍️",
     "fuser": "🧬",
@@ -111,9 +112,17 @@ def instruction_label(spec: ComponentSpec | None, *, full: bool = False) -> str 
     return f"instruction: {variant}" + (f" “{VARIANTS[text]}”" if full else "")
 
 
+def shown(text: str) -> str:
+    """``text`` redacted, and cut to SHOWN_TEXT characters with a note saying how many more there are."""
+    text = redact(text)
+    if len(text) <= SHOWN_TEXT:
+        return text
+    return f"{text[:SHOWN_TEXT]}\n… {len(text) - SHOWN_TEXT:,} more characters: download the trace to read them all"
+
+
 def _text_box(text: str) -> None:
     """A model's text as markdown; long texts scroll in a fixed-height box."""
-    body = redact(text.strip()) or "*(empty)*"
+    body = shown(text.strip()) or "*(empty)*"
     if len(body) > LONG_TEXT:
         with st.container(height=260, border=False):
             st.markdown(body)
@@ -196,12 +205,12 @@ def call_details(call: CallRecord, spec: ComponentSpec | None = None) -> None:
             content = message.get("content", "")
             text = content if isinstance(content, str) else json.dumps(content, indent=2)
             st.markdown(f"`{message.get('role', '?')}`")
-            st.code(redact(text), language=None, wrap_lines=True)
+            st.code(shown(text), language=None, wrap_lines=True)
         st.markdown("**Raw response**")
         raw = call.raw_response
         looks_json = raw is not None and raw.strip().startswith(("{", "["))
         st.code(
-            redact(raw) if raw is not None else "(no response)",
+            shown(raw) if raw is not None else "(no response)",
             language="json" if looks_json else None,
             wrap_lines=True,
         )
