@@ -17,6 +17,26 @@ st.caption(
     "live in this browser session only: they are never written to disk, traces or logs."
 )
 session_keys = state.api_keys()
+PROVIDER, KEY, NOTICE = "settings_provider", "settings_key", "settings_key_notice"
+
+
+def _use_key() -> None:
+    """Form callback, before the page is drawn, so the table below already shows the provider ready."""
+    provider, value = st.session_state[PROVIDER], st.session_state[KEY].strip()
+    if not value:
+        st.session_state[NOTICE] = ("error", "Type a key first.")
+        return
+    keys.register_secret(value)
+    session_keys[provider] = value
+    st.session_state[NOTICE] = ("success", f"{provider} is ready for this session.")
+
+
+def _forget_key() -> None:
+    provider = st.session_state[PROVIDER]
+    session_keys.pop(provider, None)
+    st.session_state[NOTICE] = ("info", f"Forgot the session key of {provider}.")
+
+
 rows = []
 for provider, names in keys.PROVIDER_KEYS.items():
     typed = bool(session_keys.get(provider))
@@ -28,19 +48,14 @@ for provider, names in keys.PROVIDER_KEYS.items():
 st.dataframe(rows, hide_index=True, use_container_width=True)
 
 with st.form("keys", clear_on_submit=True):
-    provider = st.selectbox("Provider", list(keys.PROVIDER_KEYS))
-    value = st.text_input("API key", type="password", help="Kept in this session only.")
+    st.selectbox("Provider", list(keys.PROVIDER_KEYS), key=PROVIDER)
+    st.text_input("API key", type="password", help="Kept in this session only.", key=KEY)
     add, forget = st.columns(2)
-    if add.form_submit_button("Use this key", type="primary"):
-        if value.strip():
-            keys.register_secret(value.strip())
-            session_keys[provider] = value.strip()
-            st.success(f"{provider} is ready for this session.")
-        else:
-            st.error("Type a key first.")
-    if forget.form_submit_button("Forget this provider's session key"):
-        session_keys.pop(provider, None)
-        st.info(f"Forgot the session key of {provider}.")
+    add.form_submit_button("Use this key", type="primary", on_click=_use_key)
+    forget.form_submit_button("Forget this provider's session key", on_click=_forget_key)
+if notice := st.session_state.pop(NOTICE, None):
+    kind, text = notice
+    {"error": st.error, "success": st.success, "info": st.info}[kind](text)
 
 st.header("Embedded model")
 pool = local.pool()

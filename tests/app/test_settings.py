@@ -36,7 +36,9 @@ def test_a_typed_key_makes_its_provider_ready_for_this_session_only(monkeypatch)
 
     assert at.session_state["api_keys"] == {"anthropic": CANARY}
     assert CANARY in keys.secret_values()  # redacted from every export from now on
-    assert CANARY not in str(at.dataframe[0].value)
+    providers = at.dataframe[0].value.set_index("provider")
+    assert providers.loc["anthropic", "ready"] == "✅"  # in the same rerun as the click
+    assert CANARY not in providers.to_string()
     other = settings_page()  # a new session starts without it
     assert other.session_state["api_keys"] == {}
 
