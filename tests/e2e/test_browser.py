@@ -1,10 +1,12 @@
 """The app in a real browser (Playwright driving Debian's Chromium): pick a preset, click a graph
-node, run a prompt on the embedded model, read the answer and the candidate cards.
+node, run a prompt on the embedded model, read the answer and the candidate cards; compare; keep a
+typed key off the page; keep two sessions apart; bad input.
 
 A screenshot of each step is saved under test-artifacts/ for people to look at.
 """
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -38,19 +40,26 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def server_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("log") / "streamlit.log"
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory, server_log):
     port = _free_port()
     env_data = tmp_path_factory.mktemp("data")
+    env = {name: value for name, value in os.environ.items() if not name.endswith("_API_KEY")}  # no provider ready
+    log = server_log.open("wb")
     server = subprocess.Popen(
         [
             sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
             "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false", "--browser.serverAddress=127.0.0.1",
+            "--browser.gatherUsageStats=false", "--browser.serverAddress=127.0.0.1", "--logger.level=debug",
         ],
         cwd=ROOT,
-        env={**os.environ, "ARCHON_DATA_DIR": str(env_data)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        env={**env, "ARCHON_DATA_DIR": str(env_data)},
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -66,6 +75,7 @@ def app_url(tmp_path_factory):
     yield url
     server.terminate()
     server.wait(timeout=30)
+    log.close()
 
 
 @pytest.fixture(scope="module")
@@ -77,13 +87,21 @@ def browser():
         browser.close()
 
 
+def open_page(browser) -> Page:
+    """A page in a context of its own (its own cookies: a separate Streamlit session), recording console
+    errors and every websocket frame the server sends."""
+    page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.console_errors, page.frames_received = [], []
+    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda frame: page.frames_received.append(frame)))
+    return page
+
+
 @pytest.fixture
 def page(browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.console_errors = []
-    page.on("console", lambda m: page.console_errors.append(m.text) if m.type == "error" else None)
+    page = open_page(browser)
     yield page
-    page.close()
+    page.context.close()
 
 
 def settle(page: Page, timeout: float = 60_000) -> None:
@@ -170,4 +188,141 @@ def test_compare_the_design_with_the_embedded_model_then_find_it_in_history(page
     page.get_by_role("tab", name="Evaluations").click()
     page.get_by_role("button", name="Open in Compare").wait_for()
     shot(page, "6-history")
+    assert [e for e in page.console_errors if "favicon" not in e] == []
+
+
+def go(page: Page, title: str) -> None:
+    """Open a page from the sidebar's navigation."""
+    page.get_by_test_id("stSidebarNavItems").get_by_role("link", name=title, exact=True).click()
+    settle(page)
+    page.get_by_role("heading", name=title).first.wait_for(timeout=30_000)
+
+
+def run_prompt(page: Page, prompt: str) -> None:
+    page.get_by_label("Prompt", exact=True).fill(prompt)
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.get_by_role("button", name="Download the trace (JSON)").wait_for(timeout=240_000)
+    settle(page)
+
+
+def type_key(page: Page, provider: str, key: str) -> None:
+    go(page, "Settings")
+    page.get_by_label("Provider", exact=True).click()  # the selectbox opens its list
+    page.get_by_role("option", name=provider, exact=True).click()
+    page.get_by_role("textbox", name="API key").fill(key)
+    page.get_by_role("button", name="Use this key").click()
+    settle(page)
+    page.get_by_text(f"{provider} is ready for this session.").wait_for()
+
+
+def provider_row(page: Page, provider: str) -> list[str]:
+    """The Settings table's row of ``provider``: provider, ready, key from, variable."""
+    grid = page.locator('[data-testid="stDataFrame"] [role="gridcell"]')
+    grid.get_by_text(provider, exact=True).wait_for(
+        state="attached", timeout=30_000
+    )  # the table is drawn after the script ends
+    cells = grid.all_inner_texts()
+    start = cells.index(provider)
+    return cells[start : start + 4]
+
+
+def received(page: Page) -> bytes:
+    return b"".join(f if isinstance(f, bytes) else f.encode() for f in page.frames_received)
+
+
+def test_a_key_typed_in_settings_reaches_neither_the_page_nor_the_server_log(page, app_url, server_log):
+    canary = "sk-page-canary-" + secrets.token_hex(12)
+    page.goto(app_url)
+    settle(page)
+    type_key(page, "openai", canary)
+    assert provider_row(page, "openai")[:2] == ["openai", "✅"]
+    pages = [page.content()]
+    go(page, "Run")
+    run_prompt(page, "What is the capital of Japan?")
+    pages.append(page.content())
+    for title in ("Design", "Compare", "Search", "History", "Settings"):
+        go(page, title)
+        pages.append(page.content())
+
+    for piece in (canary, canary[-12:]):
+        assert not any(piece in html for html in pages), "the key is in the page's HTML"
+        assert piece.encode() not in received(page), "the server sent the key to the browser"
+        assert piece.encode() not in server_log.read_bytes(), "the key is in the server's log"
+    assert [e for e in page.console_errors if "favicon" not in e] == []
+
+
+def test_two_sessions_at_once_see_neither_each_others_design_nor_keys_nor_run(browser, app_url):
+    alice, bob = open_page(browser), open_page(browser)
+    try:
+        alice.goto(app_url)
+        bob.goto(app_url)
+        settle(alice)
+        settle(bob)
+        type_key(alice, "anthropic", "sk-ant-alice-" + secrets.token_hex(8))
+        go(alice, "Run")
+        run_prompt(alice, "Alice asks: what is the capital of Peru?")
+        go(alice, "Design")
+        alice.locator(".st-key-design-card-b-moa-lite [data-testid^=stBaseButton]").click()
+        settle(alice)
+        go(alice, "Run")
+        assert alice.get_by_text("MoA-Lite", exact=False).count() > 0
+
+        go(bob, "Run")
+        bob_run = bob.content()
+        assert "Alice asks" not in bob_run and "Final answer" not in bob_run  # not her run
+        assert "MoA-Lite" not in bob_run and "Single model (baseline)" in bob_run  # not her design
+        go(bob, "Settings")
+        assert provider_row(bob, "anthropic")[:2] == ["anthropic", "—"]  # not her key
+        go(alice, "Settings")
+        assert provider_row(alice, "anthropic")[:2] == ["anthropic", "✅"]
+        assert b"Alice asks" not in received(bob)
+    finally:
+        alice.context.close()
+        bob.context.close()
+
+
+def paste(page: Page, text: str) -> None:
+    """Paste a design's JSON on the Design page and load it."""
+    if page.get_by_role("tab", name="Import Archon JSON").count() == 0:
+        page.get_by_text("Start from a preset, an Archon JSON, or from scratch").click()
+        settle(page)
+    page.get_by_role("tab", name="Import Archon JSON").click()
+    page.get_by_label("…or paste the JSON").fill(text)
+    page.get_by_role("button", name="Load the pasted JSON").click()
+    settle(page)
+
+
+def test_bad_input_in_the_browser_gets_one_message_and_the_page_keeps_working(page, app_url):
+    page.goto(app_url)
+    settle(page)
+    for text, message in (
+        ('{"layers": [[{"type": "generator",', "invalid JSON at line 1"),
+        ('{"layers": [[{"type": "generator", "model": "m", "samples": "five"}]]}', "layers[0][0].samples"),
+        (
+            '{"name": "huge", "layers": [[{"type": "generator", "model": "local/smollm2-135m", "samples": 10000}],'
+            ' [{"type": "fuser", "model": "local/smollm2-135m"}]]}',
+            "10,000 candidates reach this fuser",
+        ),
+    ):
+        paste(page, text)
+        assert page.locator('[data-testid="stAlertContentError"]', has_text=message).count() == 1, message
+        assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "7-bad-input-design")
+
+    go(page, "Run")
+    assert page.get_by_role("button", name="Run", exact=True).is_disabled()  # the huge design cannot run
+    for design, prompt, message in (
+        ('{"name": "small", "layers": [[{"type": "generator", "model": "local/smollm2-135m", "max_tokens": 16}]]}',
+         "word " * 200_000, "exceed context window"),  # a 1 MB prompt
+        ('{"name": "unknown", "layers": [[{"type": "generator", "model": "nosuch/model"}]]}',
+         "Hello?", "unknown model 'nosuch/model'"),
+    ):  # fmt: skip
+        go(page, "Design")
+        paste(page, design)
+        go(page, "Run")
+        run_prompt(page, prompt)
+        failed = page.locator('[data-testid="stAlertContentError"]', has_text="The run failed")
+        assert failed.count() == 1 and message in failed.inner_text()
+        assert page.locator('[data-testid="stException"]').count() == 0
+    shot(page, "8-bad-input-run")
     assert [e for e in page.console_errors if "favicon" not in e] == []
