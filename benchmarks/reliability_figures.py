@@ -2,7 +2,8 @@
 
     python benchmarks/reliability_figures.py        # prints one JSON object (pytest's output goes to stderr)
 
-Runs tests/reliability and the sandbox's hostile-program tests once, with ARCHON_RELIABILITY_FIGURES set
+Runs tests/reliability, the sandbox's hostile-program tests and the app's bad-input, secret and session
+tests (AppTest and the browser) once, with ARCHON_RELIABILITY_FIGURES set
 so that each test writes what it measured (faults injected, retried, recorded; results lost; canary
 leaks; malformed inputs tried...), and a JUnit report saying which tests passed and how long each took.
 A figure is only as good as its test: the JSON says whether every test passed.
@@ -38,6 +39,13 @@ HOSTILE = {
     "import ctypes and call libc": "test_ctypes_calling_libc_meets_the_same_walls",
 }
 
+# The app's side, in a real browser (tests/e2e/test_browser.py).
+BROWSER = (
+    "test_a_key_typed_in_settings_reaches_neither_the_page_nor_the_server_log",
+    "test_two_sessions_at_once_see_neither_each_others_design_nor_keys_nor_run",
+    "test_bad_input_in_the_browser_gets_one_message_and_the_page_keeps_working",
+)
+
 
 def junit_cases(path: Path) -> dict[str, dict]:
     """Test name -> passed and seconds, from a JUnit XML report."""
@@ -55,7 +63,12 @@ def main() -> None:
     load_before = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory() as folder:
         figures_path, junit = Path(folder, "figures.json"), Path(folder, "junit.xml")
-        targets = ["tests/reliability", *(f"tests/evaluation/test_sandbox.py::{test}" for test in HOSTILE.values())]
+        targets = [
+            "tests/reliability",
+            *(f"tests/evaluation/test_sandbox.py::{test}" for test in HOSTILE.values()),
+            "tests/app/test_bad_input.py",
+            *(f"tests/e2e/test_browser.py::{test}" for test in BROWSER),
+        ]
         command = [sys.executable, "-m", "pytest", *targets, "-q", "-p", "no:cacheprovider", f"--junitxml={junit}"]
         env = {**os.environ, "ARCHON_RELIABILITY_FIGURES": str(figures_path)}
         completed = subprocess.run(command, cwd=REPO, env=env, stdout=sys.stderr, check=False)
