@@ -379,7 +379,9 @@ def _stack(arch: Architecture, est: Estimate) -> None:
     ]
     containers.append({"header": NEW_LAYER, "items": []})
     key = f"design-stack-{state.version()}-{st.session_state.get(STACK_NONCE, 0)}"
-    result = sort_items(containers, multi_containers=True, direction="vertical", custom_style=STACK_STYLE, key=key)
+    # A tuple, not a list: Streamlit imports pandas (0.4 s at cold start) to check list arguments for data frames.
+    stack = tuple(containers)
+    result = sort_items(stack, multi_containers=True, direction="vertical", custom_style=STACK_STYLE, key=key)
     if not result or [c["items"] for c in result] == [c["items"] for c in containers]:
         return
     layout = [[labels[label] for label in c.get("items", []) if label in labels] for c in result]
