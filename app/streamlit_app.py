@@ -17,12 +17,12 @@ st.set_page_config(page_title="Archon Studio", page_icon="🏛️", layout="wide
 PAGES = Path(__file__).resolve().parent / "views"
 navigation = st.navigation(
     [
-        st.Page(PAGES / "design.py", title="Design", icon="🧩", default=True),
-        st.Page(PAGES / "run.py", title="Run", icon="▶️"),
-        st.Page(PAGES / "compare.py", title="Compare", icon="⚖️"),
-        st.Page(PAGES / "search.py", title="Search", icon="🔎"),
-        st.Page(PAGES / "history.py", title="History", icon="🗂️"),
-        st.Page(PAGES / "settings.py", title="Settings", icon="⚙️"),
+        st.Page(PAGES / "design.py", title="Design", icon=":material/schema:", default=True),
+        st.Page(PAGES / "run.py", title="Run", icon=":material/play_arrow:"),
+        st.Page(PAGES / "compare.py", title="Compare", icon=":material/balance:"),
+        st.Page(PAGES / "search.py", title="Search", icon=":material/travel_explore:"),
+        st.Page(PAGES / "history.py", title="History", icon=":material/history:"),
+        st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"),
     ]
 )
 navigation.run()

@@ -199,9 +199,10 @@ def go(page: Page, title: str) -> None:
 
 
 def run_prompt(page: Page, prompt: str) -> None:
+    """Run ``prompt`` and wait for its finished view (a different prompt from the page's last run)."""
     page.get_by_label("Prompt", exact=True).fill(prompt)
     page.get_by_role("button", name="Run", exact=True).click()
-    page.get_by_role("button", name="Download the trace (JSON)").wait_for(timeout=240_000)
+    page.get_by_text(f"Last run: “{prompt[:24].strip()}").wait_for(timeout=240_000)
     settle(page)
 
 
@@ -321,6 +322,7 @@ def test_bad_input_in_the_browser_gets_one_message_and_the_page_keeps_working(pa
         paste(page, design)
         go(page, "Run")
         run_prompt(page, prompt)
+        shot(page, f"8-bad-input-run-{len(prompt)}")
         failed = page.locator('[data-testid="stAlertContentError"]', has_text="The run failed")
         assert failed.count() == 1 and message in failed.inner_text()
         assert page.locator('[data-testid="stException"]').count() == 0
