@@ -4,7 +4,8 @@ Every run is a task on one event loop that lives in a daemon thread (one loop fo
 litellm's async clients stay bound to a loop that never closes). The engine's ``on_event`` callback
 puts each ``RunEvent`` on the job's queue; the page drains the queue with ``RunJob.poll`` into a
 ``RunView`` and renders it. ``RunJob.cancel`` cancels the task from any thread. Each browser session
-keeps its own job in ``st.session_state``, so sessions never see each other's runs.
+keeps its own job in ``st.session_state``, so sessions never see each other's runs. A finished run is
+saved to the run history by its job, so it is kept even if its browser session has gone.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
+import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
@@ -22,6 +24,7 @@ from archon_engine.models.base import ModelBackend
 from archon_engine.models.keys import redact
 from archon_engine.models.litellm_backend import import_litellm
 from archon_engine.state import Candidate, LayerResult
+from archon_engine.store import Store, StoreError
 from archon_engine.trace import CallRecord, Trace
 
 BACKEND_KEY = "run_backend"  # session-state key: a ModelBackend used instead of litellm (tests put a FakeModel here)
@@ -36,6 +39,7 @@ class _Finished:
     status: Status
     result: RunResult | None = None
     error: str | None = None
+    not_saved: str | None = None  # why the result is not in the run history
 
 
 @dataclass
@@ -52,6 +56,7 @@ class RunView:
     started_layers: int = 0
     result: RunResult | None = None
     error: str | None = None
+    not_saved: str | None = None
     started_at: float = field(default_factory=time.monotonic)
     finished_at: float | None = None
 
@@ -207,7 +212,9 @@ class RunJob(LoopJob):
         api_keys: dict[str, str] | None = None,
         limits: Limits | None = None,
         budget: Budget | None = None,
+        store: Store | None = None,
     ):
+        self.store = store
         self.view = RunView(
             architecture=architecture,
             prompt=prompt,
@@ -246,7 +253,17 @@ class RunJob(LoopJob):
             return _Finished("error", error="the architecture cannot run: " + "; ".join(map(str, exc.findings)))
         except Exception as exc:  # an engine or provider failure the engine did not record: say what it was
             return _Finished("error", error=redact(f"{type(exc).__name__}: {exc}"))
-        return _Finished(result.status, result=result, error=result.error)
+        return _Finished(result.status, result=result, error=result.error, not_saved=await self._save(result))
+
+    async def _save(self, result: RunResult) -> str | None:
+        """Keep the run in the history; returns why it could not be kept, if it could not."""
+        if self.store is None:
+            return None
+        try:
+            await asyncio.to_thread(self.store.save_run, result)
+        except (StoreError, sqlite3.Error) as exc:
+            return f"The run was not saved to the history: {exc}"
+        return None
 
     def _done(self, task: asyncio.Task) -> None:
         """Runs on the loop once the task has ended, after every call it made has been reported."""
@@ -260,7 +277,12 @@ class RunJob(LoopJob):
         if isinstance(event, _Finished):
             if view.finished:
                 return
-            view.status, view.result, view.error = event.status, event.result, event.error
+            view.status, view.result, view.error, view.not_saved = (
+                event.status,
+                event.result,
+                event.error,
+                event.not_saved,
+            )
             if event.result is not None:
                 view.layers, view.calls = list(event.result.layers), list(event.result.trace.calls)
             view.finished_at = time.monotonic()

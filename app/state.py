@@ -8,7 +8,6 @@ The run store and the response cache are files shared by every session: one open
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +20,7 @@ from archon_engine.config import DEFAULT_MODEL
 from archon_engine.models import keys
 from archon_engine.models.cache import ResponseCache
 from archon_engine.presets import BUILTIN_DIR, data_dir
-from archon_engine.store import Store, StoreError, default_path
+from archon_engine.store import Store, default_path
 
 if TYPE_CHECKING:
     from archon_engine.evaluation.report import Evaluation
@@ -170,15 +169,6 @@ def open_store(path: str | Path) -> Store:
 def store() -> Store:
     """The run history at the path set on the Settings page."""
     return open_store(settings().store_path)
-
-
-def save_run(result: RunResult) -> str | None:
-    """Keep a finished run in the history; returns why it could not be kept, if it could not."""
-    try:
-        store().save_run(result)
-    except (StoreError, sqlite3.Error) as exc:
-        return f"The run was not saved to the history: {exc}"
-    return None
 
 
 def response_cache() -> ResponseCache:

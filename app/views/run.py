@@ -12,6 +12,7 @@ from app.widgets import trace_view
 from archon_engine import estimate, validate
 from archon_engine.models import keys
 from archon_engine.presets import slugify
+from archon_engine.store import StoreError
 
 JOB_KEY = "run_job"
 SHOWN_KEY = "run_shown"  # the result this page last took in: a different last run was reopened elsewhere
@@ -40,6 +41,10 @@ def _start() -> None:
     if (previous := _job()) is not None:
         previous.cancel()  # a double click must not leave a run going unseen
     settings = state.settings()
+    try:
+        history = state.store()
+    except StoreError as exc:
+        history, ss[NOTICE_KEY] = None, f"This run will not be saved to the history: {exc}"
     ss[JOB_KEY] = RunJob(
         state.architecture(),
         prompt,
@@ -48,6 +53,7 @@ def _start() -> None:
         api_keys=state.api_keys(),
         limits=settings.limits(),
         budget=settings.budget(),
+        store=history,
     ).start()
 
 
@@ -64,14 +70,14 @@ def _missing_keys(arch) -> list[str]:
 
 
 def _settle(job: RunJob) -> None:
-    """Take in the job's events; a finished run becomes the session's last run, saved in the history."""
+    """Take in the job's events; a finished run (which its job saved in the history) becomes the session's last run."""
     job.poll()
     result = job.view.result
     if result is not None and ss.get(SHOWN_KEY) is not result:
         ss[SHOWN_KEY] = result
         state.set_last_run(result)
-        if problem := state.save_run(result):
-            ss[NOTICE_KEY] = problem
+        if job.view.not_saved:
+            ss[NOTICE_KEY] = job.view.not_saved
 
 
 def _reopened(job: RunJob | None) -> RunJob | None:

@@ -98,6 +98,19 @@ def test_a_run_finished_on_the_run_page_is_kept_in_the_history():
     assert len(table(at, "prompt")) == 1
 
 
+def test_a_run_is_kept_even_when_its_page_is_never_drawn_again(store):
+    """The job saves its run, not the page: a browser closed during a run loses nothing."""
+    at = history_page()
+    at.switch_page("views/run.py").run()
+    button(at, "Run").click().run()  # and the session is gone: no rerun ever polls the job
+    deadline = time.monotonic() + 30
+    while not store.runs():
+        assert time.monotonic() < deadline, "the run was not saved"
+        time.sleep(0.05)
+    (kept,) = store.runs()
+    assert kept.status == "completed" and kept.prompt == at.session_state["run_prompt"]
+
+
 def test_a_run_reopens_in_the_run_page_with_its_inspector(store):
     save_run(store, "moa-lite", "What is 2+2?")
     at = history_page()
