@@ -7,6 +7,7 @@ so the same widgets serve a run in progress, a finished run and a cancelled one.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 
@@ -645,8 +646,11 @@ def timeline_and_costs(view: RunView, *, totals: bool = True) -> None:
 
 def run_inspector(view: RunView) -> None:
     """One tab per layer of the architecture, then the timeline (and, once finished, the totals)."""
-    names = [layer_label(i, specs) for i, specs in enumerate(view.architecture.layers)]
-    tabs = st.tabs([*names, "⏱️ Timeline & costs"])
+    names = [*(layer_label(i, specs) for i, specs in enumerate(view.architecture.layers)), "⏱️ Timeline & costs"]
+    # Tracked by a key (per set of tabs), so the tab a user picked stays picked when the live view
+    # becomes the finished one.
+    key = "run-tabs-" + hashlib.sha1("\n".join(names).encode()).hexdigest()[:12]
+    tabs = st.tabs(names, key=key, on_change="rerun")
     for index, tab in enumerate(tabs[:-1]):
         with tab:
             layer_view(view, index)

@@ -150,8 +150,12 @@ def test_pick_a_preset_click_a_node_and_run_it_on_the_embedded_model(page, app_u
     settle(page)
     page.get_by_label("Prompt", exact=True).fill("What is the capital of Japan?")
     page.get_by_role("button", name="Run", exact=True).click()
+    fusion_tab = page.get_by_role("tab", name="L1 · fuser")
+    fusion_tab.click()  # while the run goes: the tab stays picked when the finished view replaces the live one
     page.get_by_role("button", name="Download the trace (JSON)").wait_for(timeout=240_000)
     settle(page)
+    assert fusion_tab.get_attribute("aria-selected") == "true"
+    page.get_by_role("tab").first.click()  # layer 0, for the candidate cards
     assert page.get_by_text("Final answer").count() == 1
     for proposer in ("L0.C0.s0", "L0.C1.s0", "L0.C2.s0"):  # a card per candidate of layer 0
         assert page.get_by_text(proposer, exact=True).first.is_visible()
