@@ -57,7 +57,7 @@ class SearchRequest(BaseModel):
     cost_weight: float = Field(0.0, ge=0)
     algorithm: Algorithm = "tpe"
     seed: int = 0
-    trials: int = Field(10, ge=1)
+    trials: int = Field(10, ge=1)  # the budget: distinct architectures to evaluate (see Search.run)
     study: str | None = None  # None: named after the settings
 
     def study_name(self) -> str:
@@ -107,6 +107,7 @@ class SearchView:
     trials: list[TrialSummary] = field(default_factory=list)  # every trial of the study, by number
     best: list[int] = field(default_factory=list)  # trial numbers: best first, or the Pareto front
     done: int = 0  # trials finished by this search (the study may hold earlier ones)
+    evaluations: int = 0  # of them, evaluations: not pruned, not a repeat (what request.trials counts)
     result: SearchResult | None = None
     error: str | None = None
     stop_requested: bool = False
@@ -122,7 +123,7 @@ class SearchView:
 
     @property
     def fraction(self) -> float:
-        return min(self.done / self.request.trials, 1.0)
+        return min(self.evaluations / self.request.trials, 1.0)
 
     @property
     def elapsed_s(self) -> float:
@@ -257,6 +258,7 @@ class SearchJob(QueuedJob):
             view.status, view.trials, view.best, view.split = "running", list(event.trials), event.best, event.split
         elif isinstance(event, _Trial):
             view.done += 1
+            view.evaluations += event.trial.state == "COMPLETE" and event.trial.duplicate_of is None
             others = [t for t in view.trials if t.number != event.trial.number]
             view.trials = sorted([*others, event.trial], key=lambda t: t.number)
             if event.best is not None:

@@ -55,7 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     se = commands.add_parser("search", help="search architectures for the best one on a dataset (ITAS)")
     se.add_argument("--dataset", required=True, help="a shipped dataset's name or a JSONL/CSV/JSON file")
     se.add_argument("--models", required=True, help="comma-separated, best first: generators use the top k")
-    se.add_argument("--trials", type=int, default=20)
+    se.add_argument(
+        "--evaluations",
+        type=int,
+        help="the budget: distinct architectures to evaluate, pruned trials and repeats are free (default: 20)",
+    )
+    se.add_argument("--trials", type=int, help="at most this many trials of any kind (default: 10 per evaluation)")
     se.add_argument("--budget-calls", type=int, help="prune architectures making more calls per query")
     se.add_argument("--budget-usd", type=float, help="prune architectures that may cost more per query")
     se.add_argument("--objective", choices=["quality", "pareto"], default="quality")
@@ -279,7 +284,10 @@ def _search(args: argparse.Namespace) -> int:
         figures = f"quality {trial.quality:.3f}" if trial.quality is not None else trial.reason or ""
         print(f"trial {trial.number} {trial.state.lower()}: {trial.name}  {figures}", file=sys.stderr, flush=True)
 
-    result = search.run(args.trials, on_trial=progress)
+    evaluations = args.evaluations
+    if evaluations is None:  # --trials alone keeps its meaning: that many trials (so at most that many evaluations)
+        evaluations = 20 if args.trials is None else args.trials
+    result = search.run(evaluations, max_trials=args.trials, on_trial=progress)
     if not args.no_finalize:
         result = search.finalize(args.top)
     if not result.best:

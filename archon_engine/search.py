@@ -2,15 +2,24 @@
 
     space = SearchSpace(models=["openai/gpt-4o", "local/smollm2-135m"])
     search = Search(space, dataset=get_dataset("factual"), scorer="normalised", budget=SearchBudget(max_calls=20))
-    result = search.run(trials=30)
+    result = search.run(30)  # 30 distinct architectures evaluated (pruned trials and repeats are free)
     result.best[0].architecture
 
-Every trial picks values for all of the space's axes (so TPE sees one fixed space), builds the
-architecture they describe and evaluates it on the dev split. Architectures that cannot work
-(a fuser fed more candidates than ``max_fuser_inputs``, an engine validation error) or that break the
-budget (``estimate``'s calls or worst-case cost per query) are pruned before any model call. An
-architecture already evaluated in the study (by config hash, from any worker) is not evaluated
-again: the trial takes its figures. ``finalize`` re-evaluates the best ones on the held-out split.
+The space is conditional: a trial picks only the axes that matter given its earlier picks (the
+fusion axes only with fuser aggregation, fusers per layer only with more than one fusion layer;
+axes with a single value are fixed, not asked), so TPE (multivariate, group-decomposed) never learns
+over dead dimensions and two points never differ only in an axis that changes nothing. The trial
+builds the architecture its point describes and evaluates it on the dev split. Architectures that
+cannot work (a fuser fed more candidates than ``max_fuser_inputs``, an engine validation error) or
+that break the budget (``estimate``'s calls or worst-case cost per query) are pruned before any model
+call. An architecture already evaluated in the study (by config hash, from any worker) is not
+evaluated again: the trial completes at once with its figures, at no cost, and breaks the ``repeat``
+constraint so that TPE and NSGA-II count it against proposing that point again.
+
+``run(n)`` spends the search's budget in the paper's measure: ``n`` distinct architectures evaluated.
+Pruned trials and repeats are free and do not count; a cap on trials (``max_trials``) keeps a sampler
+that keeps proposing what it has seen from looping forever. ``finalize`` re-evaluates the best ones
+on the held-out split.
 
 Objectives: ``quality`` (mean score minus ``cost_weight`` x USD per query, maximised) or ``pareto``
 (quality up, cost down, latency down: the Pareto front is the result). Algorithms: ``tpe`` (Bayesian;
@@ -21,7 +30,6 @@ or any database URL so that several workers on several machines share one study.
 
 from __future__ import annotations
 
-import itertools
 import math
 import random
 import threading
@@ -40,6 +48,7 @@ from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import ResponseCache
 from archon_engine.models.client import Limits
+from archon_engine.models.keys import redact
 from archon_engine.presets import data_dir
 from archon_engine.store import Store, config_hash
 from archon_engine.validation import validate
@@ -49,6 +58,20 @@ FinalCheck = Literal["none", "verifier", "unit_tests"]
 Objective = Literal["quality", "pareto"]
 Algorithm = Literal["tpe", "nsga2", "random", "grid"]
 DEFAULT_INSTRUCTION = "default"  # no instruction variant
+RECORD = "archon"  # the one user attribute in which a trial keeps what it found (see TrialSummary)
+REPEAT = "repeat"  # the constraint a repeat of an evaluated architecture breaks, for the samplers (1: a repeat)
+FIGURES = ("quality", "quality_low", "quality_high", "cost_per_query", "latency_s", "calls_per_query")
+TRIALS_PER_EVALUATION = 10  # run()'s default cap on trials per evaluation asked for
+MIN_TRIALS = 100  # ... and never fewer than this many trials (a tight budget prunes many points)
+
+# Axes that only matter for some points, with when they do (given the values of the axes before them in
+# SearchSpace.choices()' order). Every other axis always matters.
+CONDITIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "fusion_layers": lambda p: p["aggregation"] == "fuser",
+    "fusers_per_layer": lambda p: p["aggregation"] == "fuser" and p["fusion_layers"] > 1,
+    "critic_ranker": lambda p: p["aggregation"] == "fuser",
+    "final_check": lambda p: p["aggregation"] == "fuser",
+}
 
 
 class SearchSpace(BaseModel):
@@ -88,7 +111,7 @@ class SearchSpace(BaseModel):
         return min(self.max_models or len(self.models), len(self.models))
 
     def choices(self) -> dict[str, list[Any]]:
-        """Every axis and its values, in a fixed order (the grid, and what each trial suggests)."""
+        """Every axis and its values, in a fixed order: the order in which a point picks them."""
         return {
             "generator_models": list(range(1, self.top_k + 1)),
             "samples": sorted(set(self.samples)),
@@ -101,8 +124,50 @@ class SearchSpace(BaseModel):
             "instruction": list(dict.fromkeys(self.instructions)),
         }
 
+    def relevant(self, name: str, params: dict[str, Any]) -> bool:
+        """Whether axis ``name`` changes the architecture, given the values ``params`` picked before it."""
+        condition = CONDITIONS.get(name)
+        return condition is None or condition(params)
+
+    def sample(self, pick: Callable[[str, list[Any]], Any]) -> dict[str, Any]:
+        """A point of the space: every axis that matters, in ``choices()`` order, valued by ``pick(name, values)``
+        (a trial's ``suggest_categorical``). Axes with one value take it without asking ``pick``; axes that
+        do not matter given the earlier picks are left out."""
+        params: dict[str, Any] = {}
+        for name, values in self.choices().items():
+            if self.relevant(name, params):
+                params[name] = values[0] if len(values) == 1 else pick(name, values)
+        return params
+
+    def points(self) -> list[dict[str, Any]]:
+        """Every point of the space (as ``sample`` makes them), feasible or not, in a fixed order."""
+        axes = list(self.choices().items())
+        found: list[dict[str, Any]] = []
+
+        def walk(index: int, params: dict[str, Any]) -> None:
+            if index == len(axes):
+                found.append(params)
+                return
+            name, values = axes[index]
+            if not self.relevant(name, params):
+                walk(index + 1, params)
+                return
+            for value in values:
+                walk(index + 1, {**params, name: value})
+
+        walk(0, {})
+        return found
+
+    def asked(self, params: dict[str, Any]) -> dict[str, Any]:
+        """The part of a point that a trial suggests (what ``sample`` asks): the axes that matter for it and
+        have more than one value. For ``enqueue_trial``."""
+        asked: dict[str, Any] = {}
+        self.sample(lambda name, values: asked.setdefault(name, params[name]))
+        return asked
+
     def build(self, params: dict[str, Any]) -> Architecture:
-        """The architecture ``params`` describe. Raises Infeasible when it cannot work."""
+        """The architecture ``params`` describe (axes that do not matter may be left out).
+        Raises Infeasible when it cannot work."""
         best = self.models[0]
         instruction = None if params["instruction"] == DEFAULT_INSTRUCTION else params["instruction"]
 
@@ -194,9 +259,12 @@ class SearchBudget(BaseModel):
 
 
 class TrialSummary(BaseModel):
+    """One trial as the page and the CLI show it. Optuna keeps the point in the trial's params and the rest
+    in one user attribute, ``RECORD`` (a dict of these fields), written once when the trial ends."""
+
     number: int
     state: str  # COMPLETE | PRUNED | FAIL | RUNNING
-    params: dict[str, Any]
+    params: dict[str, Any]  # the axes the trial suggested (see SearchSpace.sample)
     name: str
     architecture: Architecture | None = None
     quality: float | None = None
@@ -206,7 +274,7 @@ class TrialSummary(BaseModel):
     latency_s: float | None = None
     calls_per_query: float | None = None
     values: list[float] | None = None
-    duplicate_of: int | None = None
+    duplicate_of: int | None = None  # a repeat of that trial's architecture: its figures, no model call
     reason: str | None = None  # why it was pruned or failed
     evaluation_id: str | None = None
 
@@ -290,7 +358,8 @@ class Search:
             Path(self.storage.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         self.study_name = study or f"{dataset.name}-{scorer}-{objective}-{algorithm}-seed{seed}"
         self.backend, self.api_keys, self.cache, self.store, self.limits = backend, api_keys, cache, store, limits
-        self.evaluations = 0  # architectures this process evaluated (not pruned, not duplicates)
+        self.evaluations = 0  # architectures this process evaluated (not pruned, not duplicates): the budget spent
+        self._architectures: set[str] | None = None  # config hashes of the space's distinct architectures
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.study = self._study()
@@ -300,8 +369,8 @@ class Search:
     def _sampler(self):
         optuna = _optuna()
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-        if self.algorithm == "tpe":
-            return optuna.samplers.TPESampler(seed=self.seed, multivariate=True, constant_liar=True)
+        if self.algorithm == "tpe":  # group: the space is conditional (see SearchSpace.sample)
+            return optuna.samplers.TPESampler(seed=self.seed, multivariate=True, group=True, constant_liar=True)
         if self.algorithm == "nsga2":
             return optuna.samplers.NSGAIISampler(seed=self.seed)
         return optuna.samplers.RandomSampler(seed=self.seed)  # random, and grid's fallback
@@ -328,25 +397,25 @@ class Search:
         study.set_user_attr("objective", self.objective)
         if self.algorithm == "grid" and not study.trials:
             for params in self.grid():
-                study.enqueue_trial(params, skip_if_exists=True)
+                study.enqueue_trial(self.space.asked(params), skip_if_exists=True)
         return study
 
     def grid(self) -> list[dict[str, Any]]:
         """Every feasible, within-budget point giving a distinct architecture, in a seeded order."""
-        choices = self.space.choices()
-        seen, points = set(), []
-        for values in itertools.product(*choices.values()):
-            params = dict(zip(choices, values, strict=True))
+        points = list(self._distinct().values())
+        random.Random(self.seed).shuffle(points)
+        return points
+
+    def _distinct(self) -> dict[str, dict[str, Any]]:
+        """The space's distinct feasible, within-budget architectures (config hash: the first point giving it)."""
+        distinct: dict[str, dict[str, Any]] = {}
+        for params in self.space.points():
             try:
                 arch = self._checked(params)
             except Infeasible:
                 continue
-            digest = config_hash(arch)
-            if digest not in seen:
-                seen.add(digest)
-                points.append(params)
-        random.Random(self.seed).shuffle(points)
-        return points
+            distinct.setdefault(config_hash(arch), params)
+        return distinct
 
     def _checked(self, params: dict[str, Any]) -> Architecture:
         arch = self.space.build(params)
@@ -366,29 +435,42 @@ class Search:
 
     # --- trials ------------------------------------------------------------------------------
 
-    def _suggest(self, trial) -> dict[str, Any]:
-        return {name: trial.suggest_categorical(name, values) for name, values in self.space.choices().items()}
-
     def _objective(self, trial) -> float | tuple[float, float, float]:
+        """One trial: pruned (infeasible, over budget), a repeat (an earlier trial's figures) or an evaluation.
+        What it found is written once, as the trial's ``RECORD`` user attribute."""
         optuna = _optuna()
-        params = self._suggest(trial)
-        trial.set_user_attr("name", describe(params))
+        params = self.space.sample(trial.suggest_categorical)
+        record: dict[str, Any] = {"name": describe(params)}
         try:
             arch = self._checked(params)
         except Infeasible as exc:
-            trial.set_user_attr("reason", str(exc))
+            trial.set_user_attr(RECORD, {**record, "reason": str(exc)})
             raise optuna.TrialPruned(str(exc)) from exc
         digest = config_hash(arch)
-        trial.set_user_attr("config_hash", digest)
-        trial.set_user_attr("architecture", arch.model_dump(mode="json"))
+        record |= {"config_hash": digest, "architecture": arch.model_dump(mode="json")}
         earlier = self._evaluated(digest, trial.number)
         if earlier is not None:
-            for key in ("quality", "quality_low", "quality_high", "cost_per_query", "latency_s", "calls_per_query"):
-                trial.set_user_attr(key, earlier.user_attrs.get(key))
-            trial.set_user_attr("duplicate_of", earlier.number)
-            return self._values(earlier.user_attrs)
+            figures = {key: _record(earlier).get(key) for key in FIGURES}
+            trial.set_user_attr(RECORD, {**record, **figures, "duplicate_of": earlier.number})
+            # A repeat teaches the sampler nothing new. Completed with its earlier figures alone, repeats of the
+            # best pile up in TPE's good set and pull it back onto the same point ever more; marked infeasible
+            # for the sampler, each repeat counts against proposing that point again.
+            trial.set_constraint(REPEAT, 1.0)
+            return self._values(figures)
+        try:
+            figures = self._evaluate(arch, trial.number)
+        except Exception as exc:
+            trial.set_user_attr(RECORD, {**record, "reason": redact(f"{type(exc).__name__}: {exc}")})
+            raise
+        with self._lock:
+            self.evaluations += 1
+        trial.set_user_attr(RECORD, {**record, **figures})
+        return self._values(figures)
+
+    def _evaluate(self, arch: Architecture, number: int) -> dict[str, Any]:
+        """Evaluate ``arch`` on the dev split: its ``FIGURES`` (and the stored evaluation's id, if any)."""
         spec = EvaluationSpec(
-            name=f"search {self.study_name} trial {trial.number}",
+            name=f"search {self.study_name} trial {number}",
             systems=[System.of(arch)],
             dataset=self.dev,
             scorer=self.scorer,
@@ -402,8 +484,6 @@ class Search:
             store=self.store,
             limits=self.limits,
         )
-        with self._lock:
-            self.evaluations += 1
         (summary,) = evaluation.summaries()
         figures = {
             "quality": summary.quality.mean,
@@ -413,11 +493,9 @@ class Search:
             "latency_s": summary.latency_mean_s,
             "calls_per_query": summary.calls_per_query,
         }
-        for key, value in figures.items():
-            trial.set_user_attr(key, value)
         if evaluation.id:
-            trial.set_user_attr("evaluation_id", evaluation.id)
-        return self._values(figures)
+            figures["evaluation_id"] = evaluation.id
+        return figures
 
     def _values(self, figures: dict[str, Any]) -> float | tuple[float, float, float]:
         quality, cost = figures["quality"], figures["cost_per_query"]
@@ -429,24 +507,56 @@ class Search:
         """A finished trial of the same architecture, from any worker of the study."""
         optuna = _optuna()
         for trial in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-            if trial.number != number and trial.user_attrs.get("config_hash") == digest:
+            if trial.number != number and _record(trial).get("config_hash") == digest:
                 return trial
         return None
 
-    def run(self, trials: int, *, on_trial: Callable[[TrialSummary], None] | None = None) -> SearchResult:
-        """Run ``trials`` more trials (fewer if stopped, or when a grid is exhausted)."""
+    def exhausted(self) -> bool:
+        """Whether the study has evaluated every distinct feasible, within-budget architecture of the space."""
+        optuna = _optuna()
+        if self._architectures is None:
+            self._architectures = set(self._distinct())
+        trials = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+        return self._architectures <= {_record(t).get("config_hash") for t in trials}
+
+    def run(
+        self,
+        evaluations: int,
+        *,
+        max_trials: int | None = None,
+        on_trial: Callable[[TrialSummary], None] | None = None,
+    ) -> SearchResult:
+        """Evaluate ``evaluations`` more distinct architectures: the search's budget (the paper's measure).
+
+        Trials that make no model call do not count: pruned ones (infeasible, over the budget) and repeats
+        of an architecture the study has already evaluated (they complete at once with its figures). At most
+        ``max_trials`` trials run (default: ``TRIALS_PER_EVALUATION`` per evaluation, at least ``MIN_TRIALS``),
+        so that a sampler that keeps proposing what it has seen cannot loop forever. The search ends early
+        when stopped (``stop``), when a grid is exhausted, or when the study has evaluated every distinct
+        architecture of the space. ``on_trial`` gets every finished trial, whatever its kind.
+        """
+        if evaluations <= 0 or (max_trials is not None and max_trials <= 0):
+            return self.result()
+        if max_trials is None:
+            max_trials = max(TRIALS_PER_EVALUATION * evaluations, MIN_TRIALS)
+        with self._lock:
+            target = self.evaluations + evaluations
 
         def after(study, frozen) -> None:
             if on_trial is not None:
                 on_trial(summarise(frozen))
-            if self._stop.is_set():
-                study.stop()
-            if self.algorithm == "grid" and not _waiting(study):
+            if (
+                self._stop.is_set()
+                or self.evaluations >= target
+                or (self.algorithm == "grid" and not _waiting(study))
+                # only a repeat can mean that the space is exhausted, so only a repeat checks
+                or (_record(frozen).get("duplicate_of") is not None and self.exhausted())
+            ):
                 study.stop()
 
         if self.algorithm == "grid" and not _waiting(self.study):
             return self.result()
-        self.study.optimize(self._objective, n_trials=trials, callbacks=[after])
+        self.study.optimize(self._objective, n_trials=max_trials, callbacks=[after])
         return self.result()
 
     def stop(self) -> None:
@@ -514,9 +624,15 @@ def _waiting(study) -> bool:
     return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
 
 
+def _record(trial) -> dict[str, Any]:
+    """What a trial found: its ``RECORD`` user attribute (or, in studies from before it, the separate ones)."""
+    attrs = trial.user_attrs
+    return attrs.get(RECORD) or attrs
+
+
 def summarise(trial) -> TrialSummary:
     """A trial as the page and the CLI show it."""
-    attrs = trial.user_attrs
+    attrs = _record(trial)
     arch = attrs.get("architecture")
     values = list(trial.values) if trial.values is not None else None
     if values is not None and any(isinstance(v, float) and math.isnan(v) for v in values):

@@ -1,7 +1,7 @@
 """Search efficiency: how many evaluations do TPE and random search need to find the best architecture?
 
     python benchmarks/search_efficiency.py        # prints one JSON object (progress goes to stderr)
-    python benchmarks/search_efficiency.py --seeds 5 --trials 40 --landscape   # quicker, plus the top of the space
+    python benchmarks/search_efficiency.py --seeds 5 --landscape   # quicker, plus the top of the space
 
 The world is simulated, deterministically, by one FakeModel responder (``World``): three generator models of
 different accuracy answer arithmetic items (whether model m's sample s is right on item i is a hash of
@@ -11,24 +11,31 @@ checks unit tests with fixed reliabilities, reading the candidates from the prom
 ``majority_vote`` is the real component (no calls). Quality therefore depends on the architecture: more
 samples, more (weaker) models, fusion layers, critic + ranker and the final check each help or hurt.
 
-The space (``space()``): top 1-3 models x samples 1/3/5 x fuser/majority vote/ranker x 1-2 fusion layers (2
-fusers in the first of two) x critic + ranker on/off x no check/verifier/unit tests: 324 points, 108 distinct
-architectures within MAX_CALLS calls per query. The objective is quality minus USD per query (each call costs
-USD 0.001), so among equally good architectures the cheapest is the best; the world has one best.
+The space (``space()``): top 1-3 models x samples 1/3/5 x fuser/majority vote/ranker, and with a fuser 1-2
+fusion layers (2 fusers in the first of two) x critic + ranker on/off x no check/verifier/unit tests: 126
+points of Search's conditional space, 108 distinct architectures within MAX_CALLS calls per query. The
+objective is quality minus USD per query (each call costs USD 0.001), so among equally good architectures
+the cheapest is the best; the world has one best.
 
 1. Exhaustive evaluation: every distinct architecture within the budget (``Search.grid()``) is evaluated once
    on the dev split with ``evaluate``, so every architecture's objective value is known in advance. The dev
    split is the same for every seed (``FixedSplit``), so that all searches optimise the same objective.
 2. For each of SEEDS seeds, TPE and random search (``Search(..., algorithm=...)``, a fresh SQLite study in a
-   temporary folder per run) get TRIALS trials. Recorded per run: the distinct architectures evaluated
-   (``Search.evaluations``: not pruned, not duplicates) up to and including the first trial that reached the
-   best architecture, whether that happened within the trials, and the rank of the best one it did find.
-3. Random search without a trial limit, simulated on the space's points (no model calls), as a reference.
+   temporary folder per run, the same rules for both) search until they evaluate the best architecture, or
+   the space is exhausted, or MAX_TRIALS trials. "Evaluations" are Search's own budget unit
+   (``Search.evaluations``): distinct architectures evaluated; pruned trials and repeats cost no model call
+   and do not count. Samplers do not look at the budget, so a search with a budget of B evaluations is this
+   search cut at B: it found the best within the budget if it did so within B evaluations and within the
+   trials ``Search.run(B)`` allows (its default cap). Recorded per run: evaluations (and trials) to the best,
+   and the best architecture the search had after BUDGET evaluations.
+3. Random search without a trial limit, simulated on the space's points (no model calls) with the draw
+   Optuna's RandomSampler makes (each axis uniform, in Search's order, only the axes that matter), as a
+   precise reference for random's mean.
 4. Checks that every architecture the searches evaluated scored what the exhaustive pass predicted.
 
-Targets (issue 5): TPE needs <= 25 % of random's evaluations and finds the best in >= 90 % of seeds.
-The paper reports 90.4 % fewer evaluations than random and the best in 96 % of searches, on its own space.
-Results and their reading: docs/benchmarks.md.
+Targets (issue 5): TPE needs <= 25 % of random's evaluations and finds the best within the budget in >= 90 %
+of seeds. The paper reports 90.4 % fewer evaluations than random and the best in 96 % of searches, on its own
+space. Results and their reading: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -41,7 +48,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import argparse
 import collections
 import hashlib
-import itertools
 import json
 import math
 import os
@@ -64,7 +70,8 @@ COST_PER_CALL = 0.001  # USD, every model
 COST_WEIGHT = 1.0  # objective = quality - COST_WEIGHT x USD per query: among equally good ones, the cheapest
 SPLIT_SEED = 0
 SEEDS = 20
-TRIALS = 40
+BUDGET = 40  # evaluations: distinct architectures, the search budget whose success rate is reported
+MAX_TRIALS = 3000  # per search to the best: the cap for trials (repeats and pruned ones are free)
 FUSER = {"keep": 0.95, "fix": 0.2, "fix_reviewed": 0.4, "invent": 0.03}
 CRITIC = {"flags_wrong": 0.7, "flags_right": 0.15}
 TARGETS = {"tpe_over_random_evaluations": 0.25, "tpe_found_fraction": 0.90}
@@ -287,22 +294,15 @@ def search(dataset, algorithm: str, seed: int, storage: str, backend):
     )
 
 
-def exhaustive(world: World, dataset, tmp: str) -> tuple[dict[str, dict], list[str | None]]:
+def exhaustive(world: World, dataset, tmp: str) -> tuple[dict[str, dict], list[dict]]:
     """Every distinct architecture within the budget evaluated on the dev split (config hash -> figures),
-    and the architecture (config hash, or None when pruned) of every point of the space, in grid order."""
+    and every point of the space (``SearchSpace.points()``)."""
     from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
     from archon_engine.models.fake import FakeModel
-    from archon_engine.search import Infeasible
     from archon_engine.store import config_hash
 
     probe = search(dataset, "random", 0, f"sqlite:///{tmp}/probe.db", None)
-    points: list[str | None] = []
-    choices = probe.space.choices()
-    for values in itertools.product(*choices.values()):
-        try:
-            points.append(config_hash(probe._checked(dict(zip(choices, values, strict=True)))))
-        except Infeasible:
-            points.append(None)
+    points = probe.space.points()
     distinct = probe.grid()
     log(f"exhaustive: {len(points)} points, {len(distinct)} distinct architectures within {MAX_CALLS} calls")
     table = {}
@@ -325,110 +325,141 @@ def exhaustive(world: World, dataset, tmp: str) -> tuple[dict[str, dict], list[s
     return table, points
 
 
-def run_search(world: World, dataset, table: dict, best: set[str], algorithm: str, seed: int, trials: int, tmp: str):
-    """One search of ``trials`` trials: distinct evaluations until the best was first reached, and more."""
+def default_cap(budget: int) -> int:
+    """The trials ``Search.run(budget)`` allows by default."""
+    from archon_engine.search import MIN_TRIALS, TRIALS_PER_EVALUATION
+
+    return max(TRIALS_PER_EVALUATION * budget, MIN_TRIALS)
+
+
+def run_search(world: World, dataset, table: dict, best: set[str], algorithm: str, seed: int, budget: int, tmp: str):
+    """One search until it evaluates the best (or exhausts the space, or MAX_TRIALS trials)."""
     from archon_engine.models.fake import FakeModel
     from archon_engine.store import config_hash
 
     backend = FakeModel(world, cost_per_call=COST_PER_CALL)
     runner = search(dataset, algorithm, seed, f"sqlite:///{tmp}/{algorithm}-{seed}.db", backend)
-    state: dict[str, Any] = {"found_at": None, "found_trial": None, "mismatches": 0, "top": -math.inf}
+    state: dict[str, Any] = {"found_at": None, "found_trial": None, "mismatches": 0, "calls_in_repeats": 0}
+    evaluated: list[tuple[int, float]] = []  # (trial number, value) of each evaluation, in order
 
     def on_trial(trial) -> None:
         world.new_evaluation()  # the next architecture's samples are numbered from 0 again
+        if trial.duplicate_of is not None and backend.requests:
+            state["calls_in_repeats"] += len(backend.requests)  # a repeat must make no call
         backend.requests.clear()
         if trial.state != "COMPLETE" or trial.architecture is None:
             return
         digest = config_hash(trial.architecture)
         if digest not in table or abs(trial.values[0] - table[digest]["value"]) > 1e-9:
             state["mismatches"] += 1  # the search saw another score than the exhaustive pass
-        state["top"] = max(state["top"], trial.values[0])
+        if trial.duplicate_of is not None:
+            return
+        evaluated.append((trial.number, trial.values[0]))
         if state["found_at"] is None and digest in best:
             state["found_at"], state["found_trial"] = runner.evaluations, trial.number
+            runner.stop()
 
     world.new_evaluation()
     started, cpu_started = time.perf_counter(), time.process_time()
-    result = runner.run(trials, on_trial=on_trial)
+    result = runner.run(len(table), max_trials=MAX_TRIALS, on_trial=on_trial)
     wall, cpu = time.perf_counter() - started, time.process_time() - cpu_started
-    seen_points: set[tuple] = set()
-    repeated = 0
-    for trial in result.trials:
-        point = tuple(sorted(trial.params.items()))
-        repeated += point in seen_points
-        seen_points.add(point)
+    found = state["found_at"] is not None
+    cap = default_cap(budget)  # the best that Search.run(budget) would have found:
+    top = max((value for number, value in evaluated[:budget] if number < cap), default=-math.inf)
     return {
         "seed": seed,
-        "found": state["found_at"] is not None,
+        "found": found,
         "evaluations_to_best": state["found_at"],
-        "trial_of_best": state["found_trial"],
+        "trials_to_best": state["found_trial"] + 1 if found else None,
+        "found_within_budget": found and state["found_at"] <= budget and state["found_trial"] < cap,
         "evaluations": runner.evaluations,
         "trials": len(result.trials),
         "pruned": sum(t.state == "PRUNED" for t in result.trials),
-        "duplicates": sum(t.duplicate_of is not None for t in result.trials),
-        "repeated_points": repeated,  # trials whose every parameter equals an earlier trial's
-        "final_rank": 1 + sum(e["value"] > state["top"] + 1e-9 for e in table.values()),
-        "final_quality": max(
-            (e["quality"] for e in table.values() if abs(e["value"] - state["top"]) < 1e-9), default=0
-        ),
+        "repeats": sum(t.duplicate_of is not None for t in result.trials),
+        "budget_rank": 1 + sum(e["value"] > top + 1e-9 for e in table.values()),
+        "budget_quality": max((e["quality"] for e in table.values() if abs(e["value"] - top) < 1e-9), default=0),
         "mismatches": state["mismatches"],
+        "calls_in_repeats": state["calls_in_repeats"],
         "wall_s": wall,
         "cpu_s": cpu,
     }
 
 
-def simulated_random(points: list[str | None], best: set[str], trials: int, runs: int = 20000) -> dict:
-    """Random search without a trial limit, simulated on the space's points (Optuna's RandomSampler draws every
-    axis uniformly and independently, i.e. a uniform point): distinct evaluations until the best, no model calls."""
+def simulated_random(space, points: dict[tuple, str | None], best: set[str], budget: int, runs: int = 20000) -> dict:
+    """Random search without a trial limit, simulated on the space's points (no model calls): Optuna's
+    RandomSampler picks each axis that matters uniformly, in Search's order, so a point's chance is the product of
+    1 / (values of each axis it asks). Distinct evaluations until the best. ``points``: each point (as sorted
+    items) -> its architecture's config hash, None if pruned."""
+    choices = space.choices()
+    keys = list(points)
+    weights = [math.prod(1 / len(choices[name]) for name in space.asked(dict(key))) for key in keys]
+    assert abs(sum(weights) - 1) < 1e-9, "the points' chances must add up to 1"
     rng = random.Random(12345)
+
+    def draws():
+        while True:
+            yield from rng.choices(keys, weights, k=256)
+
     needed, within = [], 0
     for _ in range(runs):
         seen: set[str] = set()
-        for trial in itertools.count(1):
-            digest = points[rng.randrange(len(points))]
+        trials = 0
+        for key in draws():
+            trials += 1
+            digest = points[key]
             if digest is None or digest in seen:
                 continue
             seen.add(digest)
             if digest in best:
-                needed.append(len(seen))
-                within += trial <= trials
                 break
+        needed.append(len(seen))
+        within += len(seen) <= budget and trials <= default_cap(budget)
     return {
         "searches": runs,
         "evaluations_to_best_median": statistics.median(needed),
         "evaluations_to_best_mean": round(statistics.fmean(needed), 1),
-        "found_fraction_within_trials": round(within / runs, 3),
+        "found_within_budget_fraction": round(within / runs, 3),
     }
 
 
 def summary(runs: list[dict]) -> dict:
     found = [r["evaluations_to_best"] for r in runs if r["found"]]
+    censored = [math.inf] * (len(runs) - len(found))  # not found within MAX_TRIALS: more than any found
     trials = sum(r["trials"] for r in runs)
     wall = sum(r["wall_s"] for r in runs)
+    median = statistics.median(found + censored)
     return {
+        "found_within_budget_fraction": round(sum(r["found_within_budget"] for r in runs) / len(runs), 3),
         "found_fraction": round(len(found) / len(runs), 3),
-        "evaluations_to_best_median": statistics.median(found) if found else None,
-        "evaluations_to_best_mean": round(statistics.fmean(found), 1) if found else None,
+        "evaluations_to_best_median": None if math.isinf(median) else median,
+        "evaluations_to_best_mean": round(statistics.fmean(found), 1) if found else None,  # seeds that found it
         "evaluations_to_best": [r["evaluations_to_best"] for r in runs],
-        "evaluations_per_search_mean": round(statistics.fmean(r["evaluations"] for r in runs), 1),
+        "trials_to_best_median": statistics.median(r["trials_to_best"] or math.inf for r in runs),
+        "trials_per_search_mean": round(statistics.fmean(r["trials"] for r in runs), 1),
         "pruned_per_search_mean": round(statistics.fmean(r["pruned"] for r in runs), 1),
-        "duplicates_per_search_mean": round(statistics.fmean(r["duplicates"] for r in runs), 1),
-        "repeated_points_per_search_mean": round(statistics.fmean(r["repeated_points"] for r in runs), 1),
-        "final_rank_median": statistics.median(r["final_rank"] for r in runs),
-        "final_in_top_5_fraction": round(sum(r["final_rank"] <= 5 for r in runs) / len(runs), 3),
-        "final_quality_mean": round(statistics.fmean(r["final_quality"] for r in runs), 3),
+        "repeats_per_search_mean": round(statistics.fmean(r["repeats"] for r in runs), 1),
+        "budget_rank_median": statistics.median(r["budget_rank"] for r in runs),
+        "budget_in_top_5_fraction": round(sum(r["budget_rank"] <= 5 for r in runs) / len(runs), 3),
+        "budget_quality_mean": round(statistics.fmean(r["budget_quality"] for r in runs), 3),
         "time_per_trial_ms": round(1000 * wall / trials, 1),
         "cpu_per_trial_ms": round(1000 * sum(r["cpu_s"] for r in runs) / trials, 1),
-        "time_per_evaluation_ms": round(1000 * wall / max(1, sum(r["evaluations"] for r in runs)), 1),
+        "cpu_per_evaluation_ms": round(
+            1000 * sum(r["cpu_s"] for r in runs) / max(1, sum(r["evaluations"] for r in runs)), 1
+        ),
         "wall_s": round(wall, 1),
+        "cpu_s": round(sum(r["cpu_s"] for r in runs), 1),
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=SEEDS)
-    parser.add_argument("--trials", type=int, default=TRIALS)
+    parser.add_argument("--budget", type=int, default=BUDGET, help="evaluations per search, for the success rate")
     parser.add_argument("--landscape", action="store_true", help="also print the best architectures of the space")
     args = parser.parse_args()
+    from archon_engine.search import Infeasible
+    from archon_engine.store import config_hash
+
     started, cpu_started = time.perf_counter(), time.process_time()
     load_start = os.getloadavg()[0]
     world = World()
@@ -444,15 +475,22 @@ def main() -> None:
         runs: dict[str, list[dict]] = {"tpe": [], "random": []}
         for seed in range(args.seeds):
             for algorithm, done in runs.items():
-                run = run_search(world, dataset, table, best, algorithm, seed, args.trials, tmp)
+                run = run_search(world, dataset, table, best, algorithm, seed, args.budget, tmp)
                 done.append(run)
                 outcome = f"found after {run['evaluations_to_best']}" if run["found"] else "not found in"
                 log(
                     f"seed {seed} {algorithm}: best {outcome} evaluations "
                     f"({run['evaluations']} in {run['trials']} trials, {run['wall_s']:.1f} s)"
                 )
+        probe = search(dataset, "random", 0, f"sqlite:///{tmp}/probe.db", None)
+        by_point: dict[tuple, str | None] = {}
+        for params in points:
+            try:
+                by_point[tuple(sorted(params.items()))] = config_hash(probe._checked(params))
+            except Infeasible:
+                by_point[tuple(sorted(params.items()))] = None
     tpe, rnd = summary(runs["tpe"]), summary(runs["random"])
-    unlimited = simulated_random(points, best, args.trials)
+    unlimited = simulated_random(probe.space, by_point, best, args.budget)
     figures: dict[str, Any] = {
         "world": {
             "generators": ACCURACY,
@@ -462,7 +500,7 @@ def main() -> None:
             "critic": CRITIC,
         },
         "space_points": len(points),
-        "points_within_budget": sum(p is not None for p in points),
+        "points_within_budget": sum(p is not None for p in by_point.values()),
         "distinct_architectures_within_budget": len(table),
         "budget_calls_per_query": MAX_CALLS,
         "objective": f"quality - {COST_WEIGHT:g} x USD per query, USD {COST_PER_CALL:g} per call",
@@ -470,38 +508,41 @@ def main() -> None:
             "name": winner["name"],
             "quality": round(winner["quality"], 3),
             "calls_per_query": winner["calls"],
-            "points_giving_it": sum(p in best for p in points),
+            "points_giving_it": sum(p in best for p in by_point.values()),
             "architectures_with_its_quality": sum(abs(e["quality"] - winner["quality"]) < 1e-9 for e in table.values()),
             "next_quality": round(levels[1], 3) if len(levels) > 1 else None,
             "worst_quality": round(levels[-1], 3),
         },
         "seeds": args.seeds,
-        "trials_per_search": args.trials,
+        "budget_evaluations": args.budget,
+        "budget_trial_cap": default_cap(args.budget),
+        "max_trials_to_the_best": MAX_TRIALS,
         "tpe": tpe,
         "random": rnd,
         "random_simulated_without_trial_limit": unlimited,
     }
-    # Fewer evaluations to the best for TPE than for random (1 - TPE / random). The searches' means only count
-    # the seeds where each found the best within the trials, which flatters whichever found it less often.
-    reduction: dict[str, Any] = {}
-    if tpe["evaluations_to_best_mean"] is not None and rnd["evaluations_to_best_mean"] is not None:
-        reduction["vs_random_mean_over_found_seeds"] = round(
-            1 - tpe["evaluations_to_best_mean"] / rnd["evaluations_to_best_mean"], 3
+    # TPE's evaluations to the best as a share of random's. Means only count the seeds that found the best
+    # within MAX_TRIALS, so they are compared only when every seed of both did; the simulated mean is random's
+    # precise reference.
+    share: dict[str, Any] = {}
+    if tpe["evaluations_to_best_median"] is not None and rnd["evaluations_to_best_median"] is not None:
+        share["median_vs_random_searches"] = round(
+            tpe["evaluations_to_best_median"] / rnd["evaluations_to_best_median"], 3
         )
-        reduction["vs_random_median_over_found_seeds"] = round(
-            1 - tpe["evaluations_to_best_median"] / rnd["evaluations_to_best_median"], 3
+    if tpe["found_fraction"] == 1 and rnd["found_fraction"] == 1:
+        share["mean_vs_random_searches"] = round(tpe["evaluations_to_best_mean"] / rnd["evaluations_to_best_mean"], 3)
+    if tpe["found_fraction"] == 1:
+        share["mean_vs_simulated_random"] = round(
+            tpe["evaluations_to_best_mean"] / unlimited["evaluations_to_best_mean"], 3
         )
-    if tpe["evaluations_to_best_mean"] is not None:
-        reduction["vs_unlimited_random_mean"] = round(
-            1 - tpe["evaluations_to_best_mean"] / unlimited["evaluations_to_best_mean"], 3
-        )
-    figures["tpe_reduction"] = reduction
+    figures["tpe_evaluations_share_of_random"] = share
     figures["paper"] = {"reduction_vs_random": 0.904, "found_fraction": 0.96}
     figures["score_mismatches"] = sum(r["mismatches"] for done in runs.values() for r in done)
-    ratio = reduction.get("vs_unlimited_random_mean")
+    figures["calls_in_repeats"] = sum(r["calls_in_repeats"] for done in runs.values() for r in done)
+    ratio = share.get("mean_vs_simulated_random")
     figures["meets"] = {
-        "tpe_over_random_evaluations": ratio is not None and 1 - ratio <= TARGETS["tpe_over_random_evaluations"],
-        "tpe_found_fraction": tpe["found_fraction"] >= TARGETS["tpe_found_fraction"],
+        "tpe_over_random_evaluations": ratio is not None and ratio <= TARGETS["tpe_over_random_evaluations"],
+        "tpe_found_fraction": tpe["found_within_budget_fraction"] >= TARGETS["tpe_found_fraction"],
     }
     figures["exhaustive_s"] = round(exhaustive_s, 1)
     figures["total_s"] = round(time.perf_counter() - started, 1)

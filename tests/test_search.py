@@ -1,12 +1,14 @@
 """ITAS search: a space of architectures, pruned by feasibility and budget, searched with Optuna."""
 
+import contextlib
 import re
 
 import pytest
 
 from archon_engine import FakeModel
 from archon_engine.evaluation.datasets import Dataset, Item
-from archon_engine.search import Infeasible, Search, SearchBudget, SearchSpace, describe
+from archon_engine.search import RECORD, Infeasible, Search, SearchBudget, SearchSpace, describe
+from archon_engine.store import config_hash
 
 SUMS = Dataset(
     name="sums",
@@ -107,6 +109,45 @@ def test_points_that_cannot_work_are_infeasible(point, reason):
         space.build({**POINT, **point})
 
 
+def test_a_point_holds_only_the_axes_that_matter_for_it():
+    space = SearchSpace(
+        models=["fake/good", "fake/bad"],
+        aggregations=["fuser", "majority_vote"],
+        fusion_layers=(1, 2),
+        fusers_per_layer=[2, 3],
+        temperatures=[0.7],
+    )
+    always = {"generator_models", "samples", "aggregation", "temperature", "instruction"}
+
+    points = space.points()
+
+    voting = [p for p in points if p["aggregation"] == "majority_vote"]
+    assert voting and all(set(p) == always for p in voting)  # no fusion axes without a fuser
+    one_layer = [p for p in points if p.get("fusion_layers") == 1]
+    assert one_layer and all(set(p) == always | {"fusion_layers", "critic_ranker", "final_check"} for p in one_layer)
+    two_layers = [p for p in points if p.get("fusion_layers") == 2]
+    assert two_layers and all("fusers_per_layer" in p for p in two_layers)  # only then do fusers per layer matter
+    assert len(points) == 2 * 3 * (1 + 2 * 3 * (1 + 2))  # models x samples x (vote + critic x check x layers)
+    assert space.asked(POINT) == {  # what a trial suggests: no axis with one value, none that does not matter
+        "generator_models": 1,
+        "samples": 3,
+        "aggregation": "fuser",
+        "fusion_layers": 1,
+        "critic_ranker": False,
+        "final_check": "none",
+    }
+
+
+def test_no_two_feasible_points_build_the_same_architecture():
+    space = SearchSpace(models=["fake/good", "fake/bad"], aggregations=["fuser", "majority_vote", "ranker", "none"])
+    built = []
+    for point in space.points():
+        with contextlib.suppress(Infeasible):  # infeasible points are pruned, never built
+            built.append(config_hash(space.build(point)))
+
+    assert len(built) == len(set(built)) > 50
+
+
 def test_a_bad_space_is_refused():
     with pytest.raises(ValueError, match=r"within 1\.\.4"):
         SearchSpace(models=["m"], fusion_layers=(1, 5))
@@ -138,10 +179,83 @@ def test_an_architecture_is_evaluated_once_per_study(tmp_path):
 
     complete = [t for t in result.trials if t.state == "COMPLETE"]
     distinct = {t.architecture.model_dump_json() for t in complete}
-    assert s.evaluations == len(distinct) <= 2  # with and without critic + ranker
+    assert s.evaluations == len(distinct) == 2  # with and without critic + ranker: all there is
     duplicates = [t for t in complete if t.duplicate_of is not None]
-    assert len(duplicates) == len(complete) - len(distinct)
+    assert duplicates and len(duplicates) == len(complete) - len(distinct)
     assert all(t.quality == result.trials[t.duplicate_of].quality for t in duplicates)
+
+
+def test_a_repeat_costs_no_model_call_and_no_evaluation(tmp_path):
+    fake = FakeModel(answers)
+    s = search(tmp_path, backend=fake, algorithm="random")
+    s.study.enqueue_trial(s.space.asked(POINT))
+    s.study.enqueue_trial(s.space.asked(POINT))  # the same point again
+    calls = []
+
+    result = s.run(2, on_trial=lambda trial: calls.append(len(fake.requests)))
+
+    first, repeat = result.trials[:2]
+    assert first.duplicate_of is None and repeat.duplicate_of == first.number
+    assert repeat.state == "COMPLETE" and repeat.values == first.values and repeat.quality == first.quality
+    assert calls[1] == calls[0] > 0  # the repeat made no call
+    assert s.evaluations == 2  # the run went on to a second architecture
+    assert len([t for t in result.trials if t.state == "COMPLETE" and t.duplicate_of is None]) == 2
+
+
+def test_pruned_trials_do_not_count_as_evaluations(tmp_path):
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2)
+
+    result = s.run(3)
+
+    assert s.evaluations == 3
+    assert len([t for t in result.trials if t.state == "COMPLETE" and t.duplicate_of is None]) == 3
+    assert any(t.state == "PRUNED" for t in result.trials)
+
+
+def test_the_trial_cap_holds_whatever_the_evaluations_asked_for(tmp_path):
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2)
+
+    result = s.run(50, max_trials=5)
+
+    assert len(result.trials) == 5
+    assert s.evaluations < 5  # some of the five were pruned
+
+
+def test_a_search_ends_when_every_architecture_of_the_space_is_evaluated(tmp_path):
+    space = SearchSpace(models=["fake/good", "fake/bad"], samples=[3], aggregations=["majority_vote", "ranker"])
+    s = search(tmp_path, space, algorithm="tpe")
+
+    result = s.run(20)
+
+    assert s.evaluations == len(s.grid()) == 4  # 1 or 2 models x vote or ranker
+    assert len(result.trials) < 100  # long before the trial cap
+    assert s.exhausted()
+
+
+def test_a_trial_writes_what_it_found_as_one_user_attribute(tmp_path):
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2)
+
+    s.run(3)
+
+    trials = s.study.get_trials()
+    assert all(set(t.user_attrs) == {RECORD} for t in trials)
+    evaluated = next(t for t in trials if t.state.name == "COMPLETE")
+    assert {"name", "config_hash", "architecture", "quality", "cost_per_query"} <= set(evaluated.user_attrs[RECORD])
+    pruned = next(t for t in trials if t.state.name == "PRUNED")
+    assert set(pruned.user_attrs[RECORD]) == {"name", "reason"}
+
+
+def test_tpe_asks_only_the_axes_that_matter(tmp_path):
+    space = SearchSpace(models=["fake/good", "fake/bad"], aggregations=["fuser", "majority_vote"])
+
+    result = search(tmp_path, space, algorithm="tpe", seed=4).run(15)
+
+    voting = [t for t in result.trials if t.params["aggregation"] == "majority_vote"]
+    fusing = [t for t in result.trials if t.params["aggregation"] == "fuser"]
+    assert voting and all("fusion_layers" not in t.params and "critic_ranker" not in t.params for t in voting)
+    assert fusing and all({"fusion_layers", "critic_ranker", "final_check"} <= set(t.params) for t in fusing)
+    assert all(("fusers_per_layer" in t.params) == (t.params.get("fusion_layers", 1) > 1) for t in result.trials)
+    assert not any("temperature" in t.params for t in result.trials)  # one value: fixed, not asked
 
 
 def test_a_seed_makes_a_search_repeatable(tmp_path):
@@ -209,13 +323,17 @@ def test_finalize_ranks_the_best_on_the_held_out_split(tmp_path):
 
 
 def test_a_study_in_storage_continues_where_it_stopped(tmp_path):
-    search(tmp_path, study="shared").run(4)
+    first = search(tmp_path, study="shared")
+    before = len(first.run(4).trials)
 
     again = search(tmp_path, study="shared")
     result = again.run(3)
 
-    assert len(result.trials) == 7
-    assert [t.number for t in result.trials] == list(range(7))
+    assert first.evaluations == 4 and again.evaluations == 3
+    assert len(result.trials) > before
+    assert [t.number for t in result.trials] == list(range(len(result.trials)))
+    evaluated = [t for t in result.trials if t.state == "COMPLETE" and t.duplicate_of is None]
+    assert len({config_hash(t.architecture) for t in evaluated}) == 7  # none evaluated twice
 
 
 def test_stop_ends_the_search_after_the_current_trial(tmp_path):

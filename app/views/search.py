@@ -7,7 +7,6 @@ same settings continue the same study) and every answer goes through the respons
 """
 
 import json
-import math
 import sqlite3
 from pathlib import Path
 
@@ -287,7 +286,13 @@ def pick_objective() -> tuple[str, float, str]:
 
 def pick_run() -> tuple[int, int]:
     trials = st.number_input(
-        "Trials", min_value=1, max_value=1000, value=DEFAULT_TRIALS, key="search_trials", persist_state="session"
+        "Evaluations",
+        min_value=1,
+        max_value=1000,
+        value=DEFAULT_TRIALS,
+        key="search_trials",
+        persist_state="session",
+        help="Distinct architectures to evaluate. Pruned trials and repeats of an evaluated architecture are free.",
     )
     seed = st.number_input(
         "Seed",
@@ -330,13 +335,13 @@ def _items(count: int) -> str:
 
 
 def plan_caption(request: SearchRequest) -> str:
-    points = math.prod(len(values) for values in request.space.choices().values())
+    points = len(request.space.points())
     dev, held = (len(part.items) for part in request.dataset.split(0.5, seed=request.seed))
     grid = " (a grid stops when every distinct architecture is done)" if request.algorithm == "grid" else ""
     return (
-        f"Up to {request.trials} trials{grid} over {points:,} points of the space; infeasible and over-budget "
-        f"ones are pruned without a call. Each evaluation answers {_items(dev)} of the dev split; {_items(held)} "
-        "are held out. "
+        f"Up to {request.trials} evaluations{grid} over {points:,} points of the space; infeasible and over-budget "
+        "ones are pruned without a call, repeats reuse the figures. "
+        f"Each evaluation answers {_items(dev)} of the dev split; {_items(held)} are held out. "
         f"Study “{request.study_name()}”: the same settings continue it."
     )
 
@@ -369,7 +374,8 @@ def progress(view: SearchView) -> None:
     if view.status == "starting":
         st.progress(0.0, text="Opening the study…")
         return
-    st.progress(view.fraction, text=f"{view.done} of {view.request.trials} trials · {view.elapsed_s:.0f} s")
+    text = f"{view.evaluations} of {view.request.trials} evaluations ({view.done} trials) · {view.elapsed_s:.0f} s"
+    st.progress(view.fraction, text=text)
     repeats = sum(t.duplicate_of is not None for t in view.trials)
     st.caption(
         f"Study “{view.study}”: {view.count('COMPLETE') - repeats} architectures evaluated, {repeats} repeats "
@@ -399,7 +405,8 @@ def outcome(view: SearchView) -> None:
         st.error(f"The search failed: {view.error}", icon="🚫")
     elif view.status == "stopped":
         st.warning(
-            f"Stopped after {view.done} of {view.request.trials} trials: the results so far are below.", icon="⏹️"
+            f"Stopped after {view.evaluations} of {view.request.trials} evaluations: the results so far are below.",
+            icon="⏹️",
         )
     if best is None:
         if view.status == "failed" or not view.trials:

@@ -62,8 +62,9 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label.startswith(label))
 
 
-def small_space(at: AppTest, *, trials: int = 4, items: int = 4) -> AppTest:
-    """Arithmetic, first ``items`` items; 3 samples, fusion or majority vote, critic on or off; random, seed 1."""
+def small_space(at: AppTest, *, trials: int = 3, items: int = 4) -> AppTest:
+    """Arithmetic, first ``items`` items; 3 samples, fusion (critic on or off) or majority vote: three
+    architectures; random, seed 1; ``trials`` evaluations (the page's budget)."""
     at.number_input(key="search_limit").set_value(items)
     at.multiselect(key="search_samples").set_value([3])
     at.multiselect(key="search_aggregations").set_value(["fuser", "majority_vote"])
@@ -124,12 +125,12 @@ def test_a_small_search_completes_with_its_table_and_charts(tmp_path):
     at = run_search(small_space(search_page(tmp_path)))
     view = at.session_state[JOB_KEY].view
     assert view.status == "completed", view.error
-    assert view.done == 4
-    assert [t.number for t in view.trials] == [0, 1, 2, 3]
+    assert view.evaluations == 3  # the budget: distinct architectures; repeats were free
+    assert [t.number for t in view.trials] == list(range(view.done))
     assert view.evaluated() and view.best
 
     table = at.dataframe[0].value
-    assert list(table["trial"]) == [0, 1, 2, 3]
+    assert list(table["trial"]) == list(range(view.done))
     assert {"state", "architecture", "quality", "95% CI", "cost/query $", "latency s", "calls/query", "note"} <= set(
         table.columns
     )
@@ -149,6 +150,8 @@ def test_a_small_search_completes_with_its_table_and_charts(tmp_path):
 
 def test_stop_ends_the_search_after_the_trial_in_progress(tmp_path):
     at = small_space(search_page(tmp_path, knows_the_answers(latency=0.05)), trials=200)
+    at.multiselect(key="search_samples").set_value([1, 3, 5])  # 20 architectures, so that the search
+    at.multiselect(key="search_final_checks").set_value(["none", "verifier", "unit_tests"]).run()  # runs on
     button(at, "Start").click().run()
     job = at.session_state[JOB_KEY]
     wait(at, lambda: job.view.done >= 1)
@@ -246,12 +249,13 @@ def test_the_held_out_check_ranks_the_best(tmp_path):
 
 
 def test_the_same_settings_continue_the_study(tmp_path):
-    at = run_search(small_space(search_page(tmp_path), trials=2))
+    at = run_search(small_space(search_page(tmp_path), trials=1))
     first = at.session_state[JOB_KEY].view
     at = run_search(at)
     second = at.session_state[JOB_KEY].view
     assert second.study == first.study
-    assert [t.number for t in second.trials] == [0, 1, 2, 3]  # the earlier trials stay in the table
+    assert [t.number for t in second.trials] == list(range(first.done + second.done))  # the earlier trials stay
+    assert len({t.name for t in second.evaluated() if t.duplicate_of is None}) == 2  # one architecture each
     assert re.search(r"seed1-[0-9a-f]{8}$", second.study)
 
 
