@@ -57,14 +57,14 @@ class SearchRequest(BaseModel):
     cost_weight: float = Field(0.0, ge=0)
     algorithm: Algorithm = "tpe"
     seed: int = 0
-    trials: int = Field(10, ge=1)  # the budget: distinct architectures to evaluate (see Search.run)
+    evaluations: int = Field(10, ge=1)  # the budget: distinct architectures to evaluate (see Search.run)
     study: str | None = None  # None: named after the settings
 
     def study_name(self) -> str:
         """The study's name: given, or the settings' own (the same settings continue the same study)."""
         if self.study and self.study.strip():
             return self.study.strip()
-        settings = self.model_dump_json(exclude={"trials", "study"})
+        settings = self.model_dump_json(exclude={"evaluations", "study"})
         digest = hashlib.sha256(settings.encode()).hexdigest()[:8]
         return f"{self.dataset.name}-{self.scorer}-{self.objective}-{self.algorithm}-seed{self.seed}-{digest}"
 
@@ -107,7 +107,7 @@ class SearchView:
     trials: list[TrialSummary] = field(default_factory=list)  # every trial of the study, by number
     best: list[int] = field(default_factory=list)  # trial numbers: best first, or the Pareto front
     done: int = 0  # trials finished by this search (the study may hold earlier ones)
-    evaluations: int = 0  # of them, evaluations: not pruned, not a repeat (what request.trials counts)
+    evaluations: int = 0  # of them, evaluations: not pruned, not a repeat (what request.evaluations counts)
     result: SearchResult | None = None
     error: str | None = None
     stop_requested: bool = False
@@ -123,7 +123,7 @@ class SearchView:
 
     @property
     def fraction(self) -> float:
-        return min(self.evaluations / self.request.trials, 1.0)
+        return min(self.evaluations / self.request.evaluations, 1.0)
 
     @property
     def elapsed_s(self) -> float:
@@ -197,7 +197,8 @@ class SearchJob(QueuedJob):
             earlier = search.result()
             split = (len(search.dev.items), len(search.held_out.items))
             self._events.put(_Started(earlier.trials, [t.number for t in earlier.best], split))
-            result = earlier if self._stop.is_set() else search.run(self.view.request.trials, on_trial=self._on_trial)
+            budget = self.view.request.evaluations
+            result = earlier if self._stop.is_set() else search.run(budget, on_trial=self._on_trial)
         except Exception as exc:  # a storage, engine or provider failure: say what it was; trials so far stay
             self._events.put(_Finished("failed", self._result_or_none(), redact(f"{type(exc).__name__}: {exc}")))
             return

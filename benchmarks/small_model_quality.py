@@ -121,7 +121,7 @@ def main() -> None:
             )
             log(f"  search: {args.trials} trials on {len(search.dev.items)} dev items")
             start = time.perf_counter()
-            searched = search.run(args.trials)
+            searched = search.run(args.trials, max_trials=args.trials)  # exactly that many trials
             search_s = time.perf_counter() - start
             best = searched.best[0]
             log(f"  search picked trial {best.number}: {best.name} (dev {best.quality:.3f}) in {search_s:.0f} s")

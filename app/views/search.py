@@ -35,7 +35,7 @@ DESIGN_PAGE, COMPARE_PAGE = PAGES / "design.py", PAGES / "compare.py"
 COMPARE_KEY = "compare_systems"  # architectures for the Compare page: a list of Architecture
 JUDGE_KEY = "search_judge"
 DEFAULTS = SearchSpace(models=[EMBEDDED])
-DEFAULT_LIMIT, DEFAULT_TRIALS, DEFAULT_MAX_CALLS = 10, 10, 20
+DEFAULT_LIMIT, DEFAULT_EVALUATIONS, DEFAULT_MAX_CALLS = 10, 10, 20
 SAMPLE_CHOICES, FUSER_CHOICES = [1, 2, 3, 4, 5, 6, 8, 10], [1, 2, 3, 4, 5]
 TEMPERATURE_CHOICES = [0.0, 0.2, 0.4, 0.7, 1.0]
 OBJECTIVES = {"quality": "Quality (minus a cost weight)", "pareto": "Pareto front (quality, cost, latency)"}
@@ -285,12 +285,12 @@ def pick_objective() -> tuple[str, float, str]:
 
 
 def pick_run() -> tuple[int, int]:
-    trials = st.number_input(
+    evaluations = st.number_input(
         "Evaluations",
         min_value=1,
         max_value=1000,
-        value=DEFAULT_TRIALS,
-        key="search_trials",
+        value=DEFAULT_EVALUATIONS,
+        key="search_evaluations",
         persist_state="session",
         help="Distinct architectures to evaluate. Pruned trials and repeats of an evaluated architecture are free.",
     )
@@ -302,7 +302,7 @@ def pick_run() -> tuple[int, int]:
         persist_state="session",
         help="The same seed and settings repeat the same search.",
     )
-    return int(trials), int(seed)
+    return int(evaluations), int(seed)
 
 
 # ------------------------------------------------------------------------------------------- checking
@@ -339,8 +339,8 @@ def plan_caption(request: SearchRequest) -> str:
     dev, held = (len(part.items) for part in request.dataset.split(0.5, seed=request.seed))
     grid = " (a grid stops when every distinct architecture is done)" if request.algorithm == "grid" else ""
     return (
-        f"Up to {request.trials} evaluations{grid} over {points:,} points of the space; infeasible and over-budget "
-        "ones are pruned without a call, repeats reuse the figures. "
+        f"Up to {request.evaluations} evaluations{grid} over {points:,} points of the space; infeasible and "
+        "over-budget ones are pruned without a call, repeats reuse the figures. "
         f"Each evaluation answers {_items(dev)} of the dev split; {_items(held)} are held out. "
         f"Study “{request.study_name()}”: the same settings continue it."
     )
@@ -374,7 +374,7 @@ def progress(view: SearchView) -> None:
     if view.status == "starting":
         st.progress(0.0, text="Opening the study…")
         return
-    text = f"{view.evaluations} of {view.request.trials} evaluations ({view.done} trials) · {view.elapsed_s:.0f} s"
+    text = f"{view.evaluations} of {view.request.evaluations} evaluations ({view.done} trials) · {view.elapsed_s:.0f} s"
     st.progress(view.fraction, text=text)
     repeats = sum(t.duplicate_of is not None for t in view.trials)
     st.caption(
@@ -405,7 +405,8 @@ def outcome(view: SearchView) -> None:
         st.error(f"The search failed: {view.error}", icon="🚫")
     elif view.status == "stopped":
         st.warning(
-            f"Stopped after {view.evaluations} of {view.request.trials} evaluations: the results so far are below.",
+            f"Stopped after {view.evaluations} of {view.request.evaluations} evaluations: the results so far are "
+            "below.",
             icon="⏹️",
         )
     if best is None:
@@ -703,7 +704,7 @@ with left:
 with middle:
     objective, weight, algorithm = pick_objective()
 with right:
-    trials, seed = pick_run()
+    evaluations, seed = pick_run()
 
 settings = {
     "budget": budget,
@@ -711,7 +712,7 @@ settings = {
     "cost_weight": weight,
     "algorithm": algorithm,
     "seed": seed,
-    "trials": trials,
+    "evaluations": evaluations,
     "study": study or None,
 }
 request, problem = build_request({"models": models, **axes, **advanced}, dataset, scorer, options, settings)

@@ -62,16 +62,16 @@ def button(at: AppTest, label: str):
     return next(b for b in at.button if b.label.startswith(label))
 
 
-def small_space(at: AppTest, *, trials: int = 3, items: int = 4) -> AppTest:
+def small_space(at: AppTest, *, evaluations: int = 3, items: int = 4) -> AppTest:
     """Arithmetic, first ``items`` items; 3 samples, fusion (critic on or off) or majority vote: three
-    architectures; random, seed 1; ``trials`` evaluations (the page's budget)."""
+    architectures; random, seed 1; ``evaluations`` (the page's budget)."""
     at.number_input(key="search_limit").set_value(items)
     at.multiselect(key="search_samples").set_value([3])
     at.multiselect(key="search_aggregations").set_value(["fuser", "majority_vote"])
     at.slider(key="search_fusion_layers").set_value((1, 1))
     at.multiselect(key="search_final_checks").set_value(["none"])
     at.selectbox(key="search_algorithm").set_value("random")
-    at.number_input(key="search_trials").set_value(trials)
+    at.number_input(key="search_evaluations").set_value(evaluations)
     at.number_input(key="search_seed").set_value(1)
     return at.run()
 
@@ -149,7 +149,7 @@ def test_a_small_search_completes_with_its_table_and_charts(tmp_path):
 
 
 def test_stop_ends_the_search_after_the_trial_in_progress(tmp_path):
-    at = small_space(search_page(tmp_path, knows_the_answers(latency=0.05)), trials=200)
+    at = small_space(search_page(tmp_path, knows_the_answers(latency=0.05)), evaluations=200)
     at.multiselect(key="search_samples").set_value([1, 3, 5])  # 20 architectures, so that the search
     at.multiselect(key="search_final_checks").set_value(["none", "verifier", "unit_tests"]).run()  # runs on
     button(at, "Start").click().run()
@@ -249,7 +249,7 @@ def test_the_held_out_check_ranks_the_best(tmp_path):
 
 
 def test_the_same_settings_continue_the_study(tmp_path):
-    at = run_search(small_space(search_page(tmp_path), trials=1))
+    at = run_search(small_space(search_page(tmp_path), evaluations=1))
     first = at.session_state[JOB_KEY].view
     at = run_search(at)
     second = at.session_state[JOB_KEY].view
