@@ -1,87 +1,65 @@
 """Cold start of the app: from `streamlit run` to the first rendered page, in a real browser.
 
-    python benchmarks/cold_start.py [--runs 3]
+    python benchmarks/cold_start.py [--runs 5]
 
-Prints one JSON object: each run's seconds, the median, and whether it meets the target (<= 4 s).
+Each run starts the server as `streamlit run` does and opens the page when Streamlit prints its URL (the
+moment `streamlit run` opens the user's browser), then waits until the Design page is drawn and Streamlit
+is idle. Prints one JSON object: each run's seconds from the command to the page (and to the URL), the
+median, and whether it meets the target (<= 4 s).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import socket
+import os
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, IDLE, running_app
+
 TARGET_S = 4.0
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def one_cold_start(browser) -> float:
-    port = free_port()
+def one_cold_start(browser, log: Path) -> tuple[float, float]:
+    """Seconds from the command to its URL, and to the first page drawn with Streamlit idle."""
     started = time.perf_counter()
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false", "--browser.serverAddress=127.0.0.1",
-        ],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
+    with running_app(log) as url:
+        ready = time.perf_counter() - started
         page = browser.new_page()
-        while True:  # the server is up when the page loads
-            try:
-                page.goto(f"http://127.0.0.1:{port}/", timeout=10_000)
-                break
-            except Exception:
-                if time.perf_counter() - started > 60:
-                    raise
-                time.sleep(0.05)
-        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
+        page.goto(url, timeout=60_000)
         page.wait_for_selector("h1", timeout=60_000)
-        elapsed = time.perf_counter() - started
+        page.wait_for_selector(IDLE, timeout=60_000)
+        drawn = time.perf_counter() - started
         page.close()
-        return elapsed
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    return ready, drawn
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        runs = [one_cold_start(browser) for _ in range(args.runs)]
+    load_start = os.getloadavg()[0]
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        runs = [one_cold_start(browser, Path(tmp) / f"streamlit-{n}.log") for n in range(args.runs)]
         browser.close()
-    median = statistics.median(runs)
-    print(json.dumps({"runs_s": [round(r, 2) for r in runs], "median_s": round(median, 2), "target_s": TARGET_S,
-                      "meets_target": median <= TARGET_S}, indent=2))  # fmt: skip
+    median = statistics.median(drawn for _, drawn in runs)
+    print(json.dumps({
+        "runs_s": [round(drawn, 2) for _, drawn in runs],
+        "url_printed_s": [round(ready, 2) for ready, _ in runs],
+        "median_s": round(median, 2),
+        "target_s": TARGET_S,
+        "meets_target": median <= TARGET_S,
+        "load_average": {"start": round(load_start, 2), "end": round(os.getloadavg()[0], 2)},
+    }, indent=2))  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,36 +7,14 @@ A screenshot of each step is saved under test-artifacts/ for people to look at.
 
 import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, sync_playwright
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, running_app
+
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -46,36 +24,10 @@ def server_log(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory, server_log):
-    port = _free_port()
-    env_data = tmp_path_factory.mktemp("data")
     env = {name: value for name, value in os.environ.items() if not name.endswith("_API_KEY")}  # no provider ready
-    log = server_log.open("wb")
-    server = subprocess.Popen(
-        [
-            sys.executable, "-m", "streamlit", "run", "app/streamlit_app.py",
-            "--server.headless=true", f"--server.port={port}", "--server.address=127.0.0.1",
-            "--browser.gatherUsageStats=false", "--browser.serverAddress=127.0.0.1", "--logger.level=debug",
-        ],
-        cwd=ROOT,
-        env={**env, "ARCHON_DATA_DIR": str(env_data)},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise RuntimeError("the app did not start within 60 s") from None
-            time.sleep(0.2)
-    yield url
-    server.terminate()
-    server.wait(timeout=30)
-    log.close()
+    env["ARCHON_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
+    with running_app(server_log, env=env, debug=True) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
