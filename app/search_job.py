@@ -1,11 +1,13 @@
 """Runs an architecture search (ITAS) in the background and reports each finished trial to the Search page.
 
-``Search.run`` is synchronous and evaluates every trial with ``evaluate``, which runs its own event loop,
-so a search runs in a plain daemon thread (not on the app's shared loop). The engine's ``on_trial``
+``Search.run`` is synchronous and evaluates every trial on an event loop of its own (where ``stop`` can
+cancel it), so a search runs in a plain daemon thread (not on the app's shared loop). The engine's ``on_trial``
 callback puts each finished trial on the job's queue; the page drains it with ``SearchJob.poll`` into a
-``SearchView``. ``SearchJob.stop`` ends the search after the trial in progress; ``SearchJob.finalize``
-re-evaluates the best architectures on the held-out split, in another thread. Each browser session
-keeps its own job in ``st.session_state``.
+``SearchView``. ``SearchJob.stop`` ends the search at once: the evaluation in progress is cancelled and
+its trial ends failed ("stopped"). ``SearchJob.finalize`` re-evaluates the best architectures on the
+held-out split, in another thread. Every evaluation goes to the run store, like the Compare page's, so
+the History page lists them (a stopped one as cancelled). Each browser session keeps its own job in
+``st.session_state``.
 
 Studies live in Optuna's default storage (SQLite under the data folder) and are named after the
 settings, so a search with the same settings continues its study: what was evaluated stays evaluated.
@@ -39,6 +41,7 @@ from archon_engine.search import (
     SearchSpace,
     TrialSummary,
 )
+from archon_engine.store import Store
 
 JOB_KEY = "search_job"  # session-state key of the session's search job
 
@@ -156,6 +159,7 @@ class SearchJob(QueuedJob):
         cache: ResponseCache | None = None,
         limits: Limits | None = None,
         storage: str | None = None,
+        store: Store | None = None,
     ):
         self.view = SearchView(request=request, study=request.study_name())
         self._kwargs: dict[str, Any] = {
@@ -164,6 +168,7 @@ class SearchJob(QueuedJob):
             "cache": cache,
             "limits": limits,
             "storage": storage,
+            "store": store,
         }
         super().__init__()
         self._search: Search | None = None
@@ -221,7 +226,7 @@ class SearchJob(QueuedJob):
             return None
 
     def stop(self) -> None:
-        """End the search after the trial in progress (from any thread)."""
+        """End the search now, cancelling the evaluation in progress (from any thread)."""
         if self.view.finished:
             return
         self.view.stop_requested = True

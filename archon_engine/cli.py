@@ -74,6 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--seed", type=int, default=0)
     se.add_argument("--top", type=int, default=3, help="re-evaluate this many best on the held-out split")
     se.add_argument("--storage", help="Optuna storage URL (default: SQLite in the data folder)")
+    se.add_argument("--store", help="the run store that keeps every evaluation; default: <data dir>/archon.sqlite")
     se.add_argument("--study", help="study name; workers sharing storage and name share the study")
     se.add_argument("--api-base", help="an OpenAI-compatible endpoint for every model (vLLM, a local server)")
     se.add_argument("--out", default="best-architecture.json", help="writes the best architecture here")
@@ -244,6 +245,7 @@ def _search(args: argparse.Namespace) -> int:
     from archon_engine.models.cache import ResponseCache
     from archon_engine.presets import data_dir
     from archon_engine.search import Search, SearchBudget, SearchSpace
+    from archon_engine.store import Store, StoreError
 
     def listed(text: str, kind=str) -> list:
         return [kind(part.strip()) for part in text.split(",") if part.strip()]
@@ -271,8 +273,9 @@ def _search(args: argparse.Namespace) -> int:
             storage=args.storage,
             study=args.study,
             cache=ResponseCache(data_dir() / "cache.sqlite"),
+            store=Store(args.store),
         )
-    except (DatasetError, ValueError) as exc:
+    except (DatasetError, ValueError, StoreError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     missing = sorted({keys.provider_of(m) for m in space.models if keys.needs_key(m, args.api_base)})
@@ -282,6 +285,8 @@ def _search(args: argparse.Namespace) -> int:
 
     def progress(trial) -> None:
         figures = f"quality {trial.quality:.3f}" if trial.quality is not None else trial.reason or ""
+        if trial.evaluation_id:
+            figures += f"  (evaluation {trial.evaluation_id})"
         print(f"trial {trial.number} {trial.state.lower()}: {trial.name}  {figures}", file=sys.stderr, flush=True)
 
     evaluations = args.evaluations
@@ -294,6 +299,7 @@ def _search(args: argparse.Namespace) -> int:
         print("no trial completed: every architecture was pruned (see the reasons above)", file=sys.stderr)
         return 1
     print(f"study {result.study} ({result.storage}): {len(result.trials)} trials, {search.evaluations} evaluated here")
+    print(f"evaluations kept in the run store {search.store.path}")
     print("best on the dev split:" if args.objective == "quality" else "Pareto front (quality, cost, latency):")
     for trial in result.best[:10]:
         cost = f"${trial.cost_per_query:.5f}" if trial.cost_per_query is not None else "?"

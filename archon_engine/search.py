@@ -18,8 +18,10 @@ constraint so that TPE and NSGA-II count it against proposing that point again.
 
 ``run(n)`` spends the search's budget in the paper's measure: ``n`` distinct architectures evaluated.
 Pruned trials and repeats are free and do not count; a cap on trials (``max_trials``) keeps a sampler
-that keeps proposing what it has seen from looping forever. ``finalize`` re-evaluates the best ones
-on the held-out split.
+that keeps proposing what it has seen from looping forever. ``stop`` (from any thread) cancels the
+evaluation in progress at once: its trial ends FAILED (samplers ignore failed trials; a later run may
+evaluate that architecture again). ``finalize`` re-evaluates the best ones on the held-out split. With a
+``store``, every evaluation is kept in the run history (a stopped one as "cancelled").
 
 Objectives: ``quality`` (mean score minus ``cost_weight`` x USD per query, maximised) or ``pareto``
 (quality up, cost down, latency down: the Pareto front is the result). Algorithms: ``tpe`` (Bayesian;
@@ -30,12 +32,14 @@ or any database URL so that several workers on several machines share one study.
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import math
 import random
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, Literal
 
@@ -44,7 +48,8 @@ from pydantic import BaseModel, Field, model_validator
 from archon_engine.config import Architecture, ComponentSpec
 from archon_engine.estimate import estimate
 from archon_engine.evaluation.datasets import Dataset
-from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
+from archon_engine.evaluation.report import Evaluation
+from archon_engine.evaluation.runner import EvaluationSpec, System, aevaluate, evaluate
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import ResponseCache
 from archon_engine.models.client import Limits
@@ -60,6 +65,7 @@ Algorithm = Literal["tpe", "nsga2", "random", "grid"]
 DEFAULT_INSTRUCTION = "default"  # no instruction variant
 RECORD = "archon"  # the one user attribute in which a trial keeps what it found (see TrialSummary)
 REPEAT = "repeat"  # the constraint a repeat of an evaluated architecture breaks, for the samplers (1: a repeat)
+STOPPED = "stopped: the evaluation was cancelled"  # the reason of a trial whose evaluation stop() cancelled
 FIGURES = ("quality", "quality_low", "quality_high", "cost_per_query", "latency_s", "calls_per_query")
 TRIALS_PER_EVALUATION = 10  # run()'s default cap on trials per evaluation asked for
 MIN_TRIALS = 100  # ... and never fewer than this many trials (a tight budget prunes many points)
@@ -251,6 +257,10 @@ class Infeasible(ValueError):
     """A point of the space that cannot work; the trial is pruned without any model call."""
 
 
+class Stopped(Exception):
+    """A trial whose evaluation ``Search.stop`` cancelled: it ends FAILED (not PRUNED, which TPE counts as bad)."""
+
+
 class SearchBudget(BaseModel):
     """Per query. Architectures over it are pruned, never evaluated."""
 
@@ -361,7 +371,8 @@ class Search:
         self.evaluations = 0  # architectures this process evaluated (not pruned, not duplicates): the budget spent
         self._architectures: set[str] | None = None  # config hashes of the space's distinct architectures
         self._stop = threading.Event()
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards evaluations, and _stop with _evaluation (see stop)
+        self._evaluation: asyncio.Task | None = None  # the evaluation in progress, on its own event loop
         self.study = self._study()
 
     # --- the study ---------------------------------------------------------------------------
@@ -459,6 +470,11 @@ class Search:
             return self._values(figures)
         try:
             figures = self._evaluate(arch, trial.number)
+        except asyncio.CancelledError:
+            trial.set_user_attr(RECORD, {**record, "reason": STOPPED})
+            if self.algorithm == "grid":  # the grid's point waits again for the study's next run
+                self.study.enqueue_trial(trial.params)
+            raise Stopped(STOPPED) from None
         except Exception as exc:
             trial.set_user_attr(RECORD, {**record, "reason": redact(f"{type(exc).__name__}: {exc}")})
             raise
@@ -468,7 +484,8 @@ class Search:
         return self._values(figures)
 
     def _evaluate(self, arch: Architecture, number: int) -> dict[str, Any]:
-        """Evaluate ``arch`` on the dev split: its ``FIGURES`` (and the stored evaluation's id, if any)."""
+        """Evaluate ``arch`` on the dev split: its ``FIGURES`` (and the stored evaluation's id, if any).
+        Raises CancelledError when ``stop`` cancels it."""
         spec = EvaluationSpec(
             name=f"search {self.study_name} trial {number}",
             systems=[System.of(arch)],
@@ -476,7 +493,7 @@ class Search:
             scorer=self.scorer,
             scorer_options=self.scorer_options,
         )
-        evaluation = evaluate(
+        evaluation = aevaluate(
             spec,
             backend=self.backend,
             api_keys=self.api_keys,
@@ -484,6 +501,13 @@ class Search:
             store=self.store,
             limits=self.limits,
         )
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            evaluation = self._cancellable(evaluation)
+        else:  # called from async code (a notebook): the evaluation gets a thread of its own
+            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+                evaluation = pool.submit(self._cancellable, evaluation).result()
         (summary,) = evaluation.summaries()
         figures = {
             "quality": summary.quality.mean,
@@ -496,6 +520,20 @@ class Search:
         if evaluation.id:
             figures["evaluation_id"] = evaluation.id
         return figures
+
+    def _cancellable(self, evaluation: Coroutine[Any, Any, Evaluation]) -> Evaluation:
+        """Run ``evaluation`` as a task on a new event loop in this thread, where ``stop`` can cancel it."""
+        with asyncio.Runner() as runner:  # on leaving: no task left behind, the loop closed
+            task = runner.get_loop().create_task(evaluation)
+            with self._lock:
+                self._evaluation = task
+                if self._stop.is_set():  # stopped before the evaluation began
+                    task.cancel()
+            try:
+                return runner.get_loop().run_until_complete(task)
+            finally:
+                with self._lock:
+                    self._evaluation = None
 
     def _values(self, figures: dict[str, Any]) -> float | tuple[float, float, float]:
         quality, cost = figures["quality"], figures["cost_per_query"]
@@ -535,7 +573,7 @@ class Search:
         when stopped (``stop``), when a grid is exhausted, or when the study has evaluated every distinct
         architecture of the space. ``on_trial`` gets every finished trial, whatever its kind.
         """
-        if evaluations <= 0 or (max_trials is not None and max_trials <= 0):
+        if self._stop.is_set() or evaluations <= 0 or (max_trials is not None and max_trials <= 0):
             return self.result()
         if max_trials is None:
             max_trials = max(TRIALS_PER_EVALUATION * evaluations, MIN_TRIALS)
@@ -556,12 +594,16 @@ class Search:
 
         if self.algorithm == "grid" and not _waiting(self.study):
             return self.result()
-        self.study.optimize(self._objective, n_trials=max_trials, callbacks=[after])
+        self.study.optimize(self._objective, n_trials=max_trials, callbacks=[after], catch=(Stopped,))
         return self.result()
 
     def stop(self) -> None:
-        """Stop after the trial in progress (from any thread)."""
-        self._stop.set()
+        """End the search, from any thread: the evaluation in progress is cancelled at once (its trial ends
+        FAILED with the reason ``STOPPED`` and does not count) and ``run`` returns. A stopped search stays so."""
+        with self._lock:
+            self._stop.set()
+            if self._evaluation is not None:
+                self._evaluation.get_loop().call_soon_threadsafe(self._evaluation.cancel)
 
     def result(self) -> SearchResult:
         trials = [summarise(t) for t in self.study.get_trials(deepcopy=False)]

@@ -207,10 +207,30 @@ def test_search_prints_the_best_architectures_and_writes_the_winner(tmp_path, ca
 
     out = capsys.readouterr().out
     assert "4 trials" in out and "held-out: trial" in out
+    from archon_engine.store import Store
+
+    assert Store().evaluations()  # kept in the default run store, <data dir>/archon.sqlite
     best = json.loads((tmp_path / "best.json").read_text())
     assert best["layers"][0][0]["type"] in {"generator", "unit_test_generator"}
     assert main([*args[:-2], "--study", "t", "--trials", "0", "--out", "again.json"]) == 0  # finalize only
     assert "4 trials" in capsys.readouterr().out
+
+
+def test_search_keeps_each_evaluation_in_the_store_it_is_given(tmp_path, capsys, fake_models):
+    runs = tmp_path / "runs.sqlite"
+    args = ["search", "--dataset", "arithmetic", "--limit", "6", "--models", "local/smollm2-135m"]
+    args += ["--evaluations", "2", "--algorithm", "random", "--storage", f"sqlite:///{tmp_path / 's.db'}"]
+
+    assert main([*args, "--store", str(runs), "--no-finalize"]) == 0
+
+    from archon_engine.store import Store
+
+    stored = Store(runs).evaluations()
+    assert len(stored) == 2 and {e.status for e in stored} == {"completed"}
+    captured = capsys.readouterr()
+    assert all(f"(evaluation {e.id})" in captured.err for e in stored)  # each trial names its evaluation
+    assert f"evaluations kept in the run store {runs}" in captured.out
+    assert not Store().evaluations()  # none in the default store
 
 
 def test_search_refuses_models_without_keys_and_bad_options(tmp_path, capsys, fake_models, monkeypatch):

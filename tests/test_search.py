@@ -1,14 +1,17 @@
 """ITAS search: a space of architectures, pruned by feasibility and budget, searched with Optuna."""
 
+import asyncio
 import contextlib
 import re
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
 from archon_engine import FakeModel
 from archon_engine.evaluation.datasets import Dataset, Item
-from archon_engine.search import RECORD, Infeasible, Search, SearchBudget, SearchSpace, describe
-from archon_engine.store import config_hash
+from archon_engine.search import RECORD, STOPPED, Infeasible, Search, SearchBudget, SearchSpace, describe
+from archon_engine.store import Store, config_hash
 
 SUMS = Dataset(
     name="sums",
@@ -50,6 +53,26 @@ def search(tmp_path, space=None, **kwargs):
     space = space or SearchSpace(models=["fake/good", "fake/bad"])
     options = {"dataset": SUMS, "scorer": "numeric", "backend": FakeModel(answers)}
     return Search(space, storage=f"sqlite:///{tmp_path / 'search.sqlite'}", **{**options, **kwargs})
+
+
+def slow_model() -> FakeModel:
+    """Every call takes 30 s: a trial's evaluation on it takes minutes, as on the embedded model."""
+    return FakeModel(answers, latency=30)
+
+
+def stopped_mid_evaluation(s: Search, model: FakeModel):
+    """Runs ``s`` in another thread and stops it from this one while ``model`` answers a call: the result,
+    and the seconds from ``stop`` to the end of ``run``."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        running = pool.submit(s.run, 10)
+        deadline = time.monotonic() + 60
+        while not model.in_flight:  # an evaluation is waiting on the model
+            assert time.monotonic() < deadline and not running.done(), "no evaluation started"
+            time.sleep(0.01)
+        stopped = time.monotonic()
+        s.stop()
+        result = running.result()
+        return result, time.monotonic() - stopped
 
 
 # --- the space ---------------------------------------------------------------------------------
@@ -336,7 +359,54 @@ def test_a_study_in_storage_continues_where_it_stopped(tmp_path):
     assert len({config_hash(t.architecture) for t in evaluated}) == 7  # none evaluated twice
 
 
-def test_stop_ends_the_search_after_the_current_trial(tmp_path):
+def test_each_evaluated_architecture_is_one_evaluation_in_the_store(tmp_path):
+    store = Store(tmp_path / "archon.sqlite")
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2, store=store)  # some points are over the budget
+    s.study.enqueue_trial(s.space.asked(POINT))
+    s.study.enqueue_trial(s.space.asked(POINT))  # a repeat
+
+    result = s.run(3)
+
+    evaluated = [t for t in result.trials if t.state == "COMPLETE" and t.duplicate_of is None]
+    stored = {e.id: e for e in store.evaluations()}
+    assert len(evaluated) == len(stored) == 3
+    for trial in evaluated:  # each trial names its evaluation, which the History page lists
+        assert stored[trial.evaluation_id].name == f"search {s.study_name} trial {trial.number}"
+        assert stored[trial.evaluation_id].status == "completed"
+    free = [t for t in result.trials if t.state == "PRUNED" or t.duplicate_of is not None]
+    assert {t.state for t in free} == {"PRUNED", "COMPLETE"} and all(t.evaluation_id is None for t in free)
+
+
+def test_stop_cancels_the_evaluation_in_progress(tmp_path):
+    store = Store(tmp_path / "archon.sqlite")
+    slow = slow_model()
+    s = search(tmp_path, backend=slow, store=store)
+
+    result, seconds = stopped_mid_evaluation(s, slow)
+
+    assert seconds < 10  # the calls in flight would have taken 30 s
+    *_, last = result.trials
+    assert last.state == "FAIL" and last.reason == STOPPED  # failed, so TPE ignores it (pruned would count as bad)
+    assert s.evaluations == 0 and not result.best
+    (cancelled,) = store.evaluations()  # what the evaluation did stays in the history
+    assert cancelled.name == f"search {s.study_name} trial {last.number}" and cancelled.status == "cancelled"
+    assert slow.in_flight == 0  # no call left running
+
+
+def test_a_stopped_architecture_is_evaluated_when_the_study_resumes(tmp_path):
+    space = SearchSpace(models=["fake/good"], samples=[1, 3], fusion_layers=(1, 1), final_checks=["none"])
+    first = search(tmp_path, space, algorithm="grid", study="grid", backend=(slow := slow_model()))
+    stopped = next(t for t in stopped_mid_evaluation(first, slow)[0].trials if t.state == "FAIL")
+
+    resumed = search(tmp_path, space, algorithm="grid", study="grid")
+    result = resumed.run(100)
+
+    evaluated = [t.architecture for t in result.trials if t.state == "COMPLETE"]
+    assert len(evaluated) == resumed.evaluations == len(resumed.grid())  # the whole grid, the stopped point too
+    assert stopped.architecture in evaluated
+
+
+def test_stop_between_trials_starts_no_other_trial(tmp_path):
     s = search(tmp_path)
     seen = []
 
@@ -347,6 +417,22 @@ def test_stop_ends_the_search_after_the_current_trial(tmp_path):
     result = s.run(10, on_trial=on_trial)
 
     assert seen == [0] and len(result.trials) == 1
+    assert s.run(10).trials == result.trials  # a stopped search stays stopped
+
+
+def test_a_search_stopped_before_it_runs_makes_no_call(tmp_path):
+    fake = FakeModel(answers)
+    s = search(tmp_path, backend=fake)
+    s.stop()
+
+    assert s.run(10).trials == [] and fake.requests == []
+
+
+def test_a_search_runs_from_async_code_too(tmp_path):
+    async def notebook_cell():  # a running event loop, as in a notebook
+        return search(tmp_path).run(1)
+
+    assert asyncio.run(notebook_cell()).best
 
 
 def test_nsga2_needs_the_pareto_objective(tmp_path):

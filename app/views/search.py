@@ -3,7 +3,8 @@ arrive, and take the winners to the Design or Compare page.
 
 The search runs in the background (app.search_job); while it goes, a fragment redraws the progress, the
 trial table and the charts twice a second. Studies live in Optuna's storage under the data folder (the
-same settings continue the same study) and every answer goes through the response cache.
+same settings continue the same study), every answer goes through the response cache, and every
+evaluation is kept in the run store (the History page).
 """
 
 import json
@@ -29,11 +30,13 @@ from archon_engine.models import keys
 from archon_engine.models.catalog import EMBEDDED
 from archon_engine.presets import slugify
 from archon_engine.search import DEFAULT_INSTRUCTION, SearchBudget, SearchSpace
+from archon_engine.store import StoreError
 
 PAGES = Path(__file__).resolve().parent
 DESIGN_PAGE, COMPARE_PAGE = PAGES / "design.py", PAGES / "compare.py"
 COMPARE_KEY = "compare_systems"  # architectures for the Compare page: a list of Architecture
 JUDGE_KEY = "search_judge"
+NOTICE_KEY = "search_notice"
 DEFAULTS = SearchSpace(models=[EMBEDDED])
 DEFAULT_LIMIT, DEFAULT_EVALUATIONS, DEFAULT_MAX_CALLS = 10, 10, 20
 SAMPLE_CHOICES, FUSER_CHOICES = [1, 2, 3, 4, 5, 6, 8, 10], [1, 2, 3, 4, 5]
@@ -356,12 +359,17 @@ def _start(request: SearchRequest) -> None:
         cache = state.response_cache()
     except (OSError, sqlite3.Error):
         cache = None
+    try:
+        store = state.store()
+    except StoreError as exc:
+        store, ss[NOTICE_KEY] = None, f"This search's evaluations will not be kept in the history: {exc}"
     ss[search_job.JOB_KEY] = SearchJob(
         request,
         backend=ss.get(BACKEND_KEY),
         api_keys=state.api_keys(),
         cache=cache,
         limits=state.settings().limits(),
+        store=store,
     ).start()
 
 
@@ -382,7 +390,7 @@ def progress(view: SearchView) -> None:
         f"(figures reused), {view.count('PRUNED')} pruned, {view.count('FAIL')} failed."
     )
     if view.stop_requested and not view.finished:
-        st.caption("⏹️ Stopping after the trial in progress…")
+        st.caption("⏹️ Stopping: cancelling the evaluation in progress…")
 
 
 @st.fragment(run_every=REFRESH_S)
@@ -563,6 +571,8 @@ def trial_picker(view: SearchView) -> None:
     trial = evaluated[number]
     arch = trial.architecture
     trace_view.architecture_summary(arch, validate(arch), estimate(arch))
+    if trial.evaluation_id:
+        st.caption(f"Its answers on the dev split are in History as evaluation `{trial.evaluation_id}`.")
     compare_ready = _registered(COMPARE_PAGE)
     with st.container(horizontal=True):
         design = st.button(
@@ -640,7 +650,7 @@ def held_out_section(job: SearchJob) -> None:
     st.subheader("Held-out check")
     dev, held = view.split or (0, 0)
     st.caption(
-        f"The search scored {_items(dev)} of the dev split; {_items(held)} were held out: they show whether the best "
+        f"The search scored {_items(dev)} of the dev split and held out {_items(held)}, which show whether the best "
         "stay best on items the search never saw."
     )
     top = int(st.number_input("Top N", min_value=1, max_value=10, value=3, key="search_top", persist_state="session"))
@@ -732,10 +742,12 @@ with st.container(horizontal=True):
         icon=":material/stop:",
         on_click=_stop,
         disabled=not running or job.view.stop_requested,
-        help="Stops after the trial in progress.",
+        help="Stops now: the evaluation in progress is cancelled (History keeps what it did).",
     )
 if problem:
     st.error(problem, icon="🔑" if problem.startswith("No API key") else "🚫")
+if notice := ss.pop(NOTICE_KEY, None):
+    st.warning(notice, icon="🗂️")
 
 st.divider()
 if job is None:

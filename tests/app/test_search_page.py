@@ -1,5 +1,6 @@
 """The Search page: settings with defaults, a small search on the fake model with its trial table and charts,
-stop, the NSGA-II rule, missing keys, the held-out check, and taking a trial to Design or Compare.
+its evaluations in the history, stop, the NSGA-II rule, missing keys, the held-out check, and taking a trial
+to Design or Compare.
 
 Searches run in a background thread on a fake model (the Run page's test hook); the tests rerun the script
 until they have finished, which is what the page's fragment does in the browser twice a second.
@@ -17,6 +18,8 @@ from archon_engine import FakeModel
 from archon_engine.evaluation.datasets import shipped_datasets
 from archon_engine.models import keys
 from archon_engine.models.fake import default_reply
+from archon_engine.search import STOPPED
+from archon_engine.store import Store
 
 PAGES = Path(__file__).resolve().parents[2] / "app" / "views"
 BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY: the test hook for the model backend
@@ -148,20 +151,36 @@ def test_a_small_search_completes_with_its_table_and_charts(tmp_path):
     assert best_so_far["x"] == [t.number for t in view.trials if t.state == "COMPLETE"]
 
 
-def test_stop_ends_the_search_after_the_trial_in_progress(tmp_path):
-    at = small_space(search_page(tmp_path, knows_the_answers(latency=0.05)), evaluations=200)
-    at.multiselect(key="search_samples").set_value([1, 3, 5])  # 20 architectures, so that the search
-    at.multiselect(key="search_final_checks").set_value(["none", "verifier", "unit_tests"]).run()  # runs on
+def test_every_evaluation_is_kept_in_the_history(tmp_path, data_dir):
+    at = run_search(small_space(search_page(tmp_path)))
+    view = at.session_state[JOB_KEY].view
+    evaluated = [t for t in view.evaluated() if t.duplicate_of is None]
+    stored = Store(data_dir / "archon.sqlite").evaluations()  # the app's run store, which History shows
+    assert {e.id for e in stored} == {t.evaluation_id for t in evaluated} and len(stored) == 3
+    shown = view.trial(view.best[0])  # the trial picked below the table says where its evaluation is
+    assert any(f"in History as evaluation `{shown.evaluation_id}`" in c.value for c in at.caption)
+
+
+def test_stop_cancels_the_evaluation_in_progress(tmp_path, data_dir):
+    slow = knows_the_answers(latency=30)  # every call takes 30 s, as a trial on the embedded model takes minutes
+    at = small_space(search_page(tmp_path, slow))
     button(at, "Start").click().run()
     job = at.session_state[JOB_KEY]
-    wait(at, lambda: job.view.done >= 1)
+    wait(at, lambda: slow.in_flight)  # the first trial's evaluation waits on the model
     assert not button(at, "Stop").disabled
+
     button(at, "Stop").click().run()
-    wait(at, lambda: job.view.finished)
-    assert job.view.status == "stopped"
-    assert job.view.done < 200
-    assert any("Stopped after" in w.value for w in at.warning)
+    wait(at, lambda: job.view.finished, timeout=15)  # not the 30 s of the calls in flight
+
+    assert job.view.status == "stopped" and job.view.evaluations == 0
+    (trial,) = job.view.trials
+    assert trial.state == "FAIL" and trial.reason == STOPPED
+    table = at.dataframe[0].value
+    assert list(table["state"]) == ["failed"] and list(table["note"]) == [STOPPED]
+    assert any("Stopped after 0 of 3 evaluations" in w.value for w in at.warning)
     assert not button(at, "Start").disabled
+    (cancelled,) = Store(data_dir / "archon.sqlite").evaluations()  # History keeps what it did
+    assert cancelled.status == "cancelled"
 
 
 def test_nsga2_needs_the_pareto_objective(tmp_path):
