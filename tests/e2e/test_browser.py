@@ -284,3 +284,40 @@ def test_bad_input_in_the_browser_gets_one_message_and_the_page_keeps_working(pa
         assert page.locator('[data-testid="stException"]').count() == 0
     shot(page, "8-bad-input-run")
     assert [e for e in page.console_errors if "favicon" not in e] == []
+
+
+def fill_number(page: Page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True).and_(page.get_by_role("spinbutton"))
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page)
+
+
+def test_search_a_small_space_on_the_embedded_model_for_its_pareto_front(page, app_url):
+    page.goto(app_url)
+    settle(page)
+    go(page, "Search")
+    fill_number(page, "First N items", 2)  # one dev item, one held out
+    fill_number(page, "Max calls per query", 4)
+    fill_number(page, "Evaluations", 2)
+    page.get_by_text("Pareto front (quality, cost, latency)").click()
+    settle(page)
+    page.get_by_role("button", name="Start").click()
+
+    page.get_by_text("Pareto front:").wait_for(timeout=300_000)
+    settle(page)
+    assert page.get_by_text("Quality vs cost").count() == 1 and page.get_by_text("Quality vs latency").count() == 1
+    page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for(timeout=30_000)
+    headers = page.locator('[data-testid="stDataFrame"] [role="columnheader"]')
+    headers.get_by_text("front", exact=True).first.wait_for(state="attached", timeout=30_000)  # marks the front
+    assert {"trial", "state", "architecture", "quality", "cost/query $"} <= set(headers.all_inner_texts())
+    page.get_by_role("button", name="Re-evaluate the top 3 on the held-out split").click()
+    headers.get_by_text("held-out quality", exact=True).wait_for(state="attached", timeout=300_000)
+    settle(page)
+    shot(page, "9-search-pareto")
+    assert page.locator('[data-testid="stException"]').count() == 0
+
+    go(page, "History")  # each evaluation of the search is kept, the held-out check last
+    page.get_by_role("tab", name="Evaluations").click()
+    page.get_by_text(": held-out check").first.wait_for(state="attached")
+    assert [e for e in page.console_errors if "favicon" not in e] == []
