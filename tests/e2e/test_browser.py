@@ -168,8 +168,8 @@ def type_key(page: Page, provider: str, key: str) -> None:
     page.get_by_role("option", name=provider, exact=True).click()
     page.get_by_role("textbox", name="API key").fill(key)
     page.get_by_role("button", name="Use this key").click()
-    settle(page)
     page.get_by_text(f"{provider} is ready for this session.").wait_for()
+    settle(page)  # that rerun has drawn the providers' table too (on a busy machine it draws after the message)
 
 
 def provider_row(page: Page, provider: str) -> list[str]:
