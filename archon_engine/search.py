@@ -69,6 +69,9 @@ STOPPED = "stopped: the evaluation was cancelled"  # the reason of a trial whose
 FIGURES = ("quality", "quality_low", "quality_high", "cost_per_query", "latency_s", "calls_per_query")
 TRIALS_PER_EVALUATION = 10  # run()'s default cap on trials per evaluation asked for
 MIN_TRIALS = 100  # ... and never fewer than this many trials (a tight budget prunes many points)
+# TPE's prior weight (Optuna's default 1.0): sharper categorical kernels. In benchmarks/search_efficiency.py it found
+# the best in 81-82 % of searches within 40 evaluations instead of 62-63 % (seeds 100-199 and 0-99).
+TPE_PRIOR_WEIGHT = 0.05
 
 # Axes that only matter for some points, with when they do (given the values of the axes before them in
 # SearchSpace.choices()' order). Every other axis always matters.
@@ -381,7 +384,15 @@ class Search:
         optuna = _optuna()
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         if self.algorithm == "tpe":  # group: the space is conditional (see SearchSpace.sample)
-            return optuna.samplers.TPESampler(seed=self.seed, multivariate=True, group=True, constant_liar=True)
+            with warnings.catch_warnings():  # prior_weight is deprecated (Optuna 4.9), still honoured in 5.x
+                warnings.simplefilter("ignore", FutureWarning)
+                return optuna.samplers.TPESampler(
+                    seed=self.seed,
+                    multivariate=True,
+                    group=True,
+                    constant_liar=True,
+                    prior_weight=TPE_PRIOR_WEIGHT,
+                )
         if self.algorithm == "nsga2":
             return optuna.samplers.NSGAIISampler(seed=self.seed)
         return optuna.samplers.RandomSampler(seed=self.seed)  # random, and grid's fallback
