@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import logging
 import math
 import random
 import threading
@@ -321,6 +322,9 @@ def _optuna():
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # Its only warnings are for failed trials, which Search reports itself: the reason in the trial, and an
+    # error raised to the caller. A user's stop is no error, and its warning came with a traceback.
+    logging.getLogger("optuna.study._optimize").setLevel(logging.ERROR)
     return optuna
 
 
