@@ -76,6 +76,15 @@ def stopped_mid_evaluation(s: Search, model: FakeModel):
         return result, time.monotonic() - stopped
 
 
+class ListHandler(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 # --- the space ---------------------------------------------------------------------------------
 
 
@@ -376,15 +385,6 @@ def test_each_evaluated_architecture_is_one_evaluation_in_the_store(tmp_path):
         assert stored[trial.evaluation_id].status == "completed"
     free = [t for t in result.trials if t.state == "PRUNED" or t.duplicate_of is not None]
     assert {t.state for t in free} == {"PRUNED", "COMPLETE"} and all(t.evaluation_id is None for t in free)
-
-
-class ListHandler(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def test_stop_cancels_the_evaluation_in_progress(tmp_path):

@@ -62,6 +62,13 @@ def settle(page: Page, timeout: float = 60_000) -> None:
     page.wait_for_selector(IDLE, timeout=timeout)
 
 
+def fill_number(page: Page, label: str, value: int) -> None:
+    box = page.get_by_label(label, exact=True).and_(page.get_by_role("spinbutton"))
+    box.fill(str(value))
+    box.press("Enter")
+    settle(page)
+
+
 def shot(page: Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -124,10 +131,7 @@ def test_compare_the_design_with_the_embedded_model_then_find_it_in_history(page
     settle(page)
     page.get_by_role("link", name="Compare").click()
     settle(page)
-    limit = page.get_by_label("First N items", exact=True).and_(page.get_by_role("spinbutton"))
-    limit.fill("2")
-    limit.press("Enter")
-    settle(page)
+    fill_number(page, "First N items", 2)
     page.get_by_role("button", name="Run", exact=True).click()
     page.get_by_role("button", name="Download the table (CSV)").wait_for(timeout=240_000)
     settle(page)
@@ -284,13 +288,6 @@ def test_bad_input_in_the_browser_gets_one_message_and_the_page_keeps_working(pa
         assert page.locator('[data-testid="stException"]').count() == 0
     shot(page, "8-bad-input-run")
     assert [e for e in page.console_errors if "favicon" not in e] == []
-
-
-def fill_number(page: Page, label: str, value: int) -> None:
-    box = page.get_by_label(label, exact=True).and_(page.get_by_role("spinbutton"))
-    box.fill(str(value))
-    box.press("Enter")
-    settle(page)
 
 
 def test_search_a_small_space_on_the_embedded_model_for_its_pareto_front(page, app_url):
