@@ -58,7 +58,7 @@ class SearchRequest(BaseModel):
     budget: SearchBudget = Field(default_factory=SearchBudget)
     objective: Objective = "quality"
     cost_weight: float = Field(0.0, ge=0)
-    algorithm: Algorithm = "tpe"
+    algorithm: Algorithm = "gp"
     seed: int = 0
     evaluations: int = Field(10, ge=1)  # the budget: distinct architectures to evaluate (see Search.run)
     study: str | None = None  # None: named after the settings

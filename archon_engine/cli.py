@@ -65,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--budget-usd", type=float, help="prune architectures that may cost more per query")
     se.add_argument("--objective", choices=["quality", "pareto"], default="quality")
     se.add_argument("--cost-weight", type=float, default=0.0, help="quality objective: minus this x USD per query")
-    se.add_argument("--algorithm", choices=["tpe", "nsga2", "random", "grid"], default="tpe")
+    se.add_argument(
+        "--algorithm",
+        choices=["gp", "tpe", "nsga2", "random", "grid"],
+        help="default: gp for the quality objective, tpe for pareto",
+    )
     se.add_argument("--aggregations", default="fuser", help="comma-separated: fuser,majority_vote,ranker,none")
     se.add_argument("--instructions", default="default", help="comma-separated instruction variants to try")
     se.add_argument("--samples", default="1,3,5", help="comma-separated samples per model")

@@ -24,10 +24,12 @@ evaluate that architecture again). ``finalize`` re-evaluates the best ones on th
 ``store``, every evaluation is kept in the run history (a stopped one as "cancelled").
 
 Objectives: ``quality`` (mean score minus ``cost_weight`` x USD per query, maximised) or ``pareto``
-(quality up, cost down, latency down: the Pareto front is the result). Algorithms: ``tpe`` (Bayesian;
-multi-objective TPE for pareto), ``nsga2``, ``random`` and ``grid`` (every distinct architecture once,
-in a seeded order). Studies live in Optuna's RDB storage: SQLite under the data folder by default,
-or any database URL so that several workers on several machines share one study.
+(quality up, cost down, latency down: the Pareto front is the result). Algorithms: ``gp`` (Bayesian
+optimisation with a Gaussian process over the space's distinct architectures, never a repeat: the quality
+objective only; see gp_sampler), ``tpe`` (Bayesian; multi-objective TPE for pareto), ``nsga2``, ``random``
+and ``grid`` (every distinct architecture once, in a seeded order). Studies live in Optuna's RDB storage:
+SQLite under the data folder by default, or any database URL so that several workers on several machines
+share one study.
 """
 
 from __future__ import annotations
@@ -62,7 +64,7 @@ from archon_engine.validation import validate
 Aggregation = Literal["fuser", "majority_vote", "ranker", "none"]
 FinalCheck = Literal["none", "verifier", "unit_tests"]
 Objective = Literal["quality", "pareto"]
-Algorithm = Literal["tpe", "nsga2", "random", "grid"]
+Algorithm = Literal["gp", "tpe", "nsga2", "random", "grid"]
 DEFAULT_INSTRUCTION = "default"  # no instruction variant
 RECORD = "archon"  # the one user attribute in which a trial keeps what it found (see TrialSummary)
 REPEAT = "repeat"  # the constraint a repeat of an evaluated architecture breaks, for the samplers (1: a repeat)
@@ -331,8 +333,9 @@ def _optuna():
 class Search:
     """One study: a space, a dev/held-out split of a dataset, a scorer, a budget and an objective.
 
-    ``seed`` seeds the sampler; ``split_seed`` the dev/held-out split, which every worker of a
-    study must share (so it is not tied to the sampler's seed).
+    ``algorithm`` defaults to ``gp`` for the quality objective and ``tpe`` for pareto. ``seed`` seeds the
+    sampler; ``split_seed`` the dev/held-out split, which every worker of a study must share (so it is not
+    tied to the sampler's seed).
     """
 
     def __init__(
@@ -345,7 +348,7 @@ class Search:
         budget: SearchBudget | None = None,
         objective: Objective = "quality",
         cost_weight: float = 0.0,
-        algorithm: Algorithm = "tpe",
+        algorithm: Algorithm | None = None,
         seed: int = 0,
         dev_fraction: float = 0.5,
         split_seed: int = 0,
@@ -357,8 +360,11 @@ class Search:
         store: Store | None = None,
         limits: Limits | None = None,
     ):
+        algorithm = algorithm or ("gp" if objective == "quality" else "tpe")
         if algorithm == "nsga2" and objective != "pareto":
             raise ValueError("nsga2 searches the Pareto front: use objective 'pareto'")
+        if algorithm == "gp" and objective != "quality":
+            raise ValueError("gp maximises one objective: use objective 'quality' (or tpe or nsga2 for 'pareto')")
         self.space = space
         self.dev, self.held_out = (
             dataset.split(dev_fraction, seed=split_seed) if len(dataset.items) > 1 else (dataset, dataset)
@@ -376,7 +382,7 @@ class Search:
         self.study_name = study or f"{dataset.name}-{scorer}-{objective}-{algorithm}-seed{seed}"
         self.backend, self.api_keys, self.cache, self.store, self.limits = backend, api_keys, cache, store, limits
         self.evaluations = 0  # architectures this process evaluated (not pruned, not duplicates): the budget spent
-        self._architectures: set[str] | None = None  # config hashes of the space's distinct architectures
+        self._feasible: list[tuple[dict[str, Any], str]] | None = None  # see points()
         self._stop = threading.Event()
         self._lock = threading.Lock()  # guards evaluations, and _stop with _evaluation (see stop)
         self._evaluation: asyncio.Task | None = None  # the evaluation in progress, on its own event loop
@@ -387,6 +393,11 @@ class Search:
     def _sampler(self):
         optuna = _optuna()
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+        if self.algorithm == "gp":
+            from archon_engine.gp_sampler import FiniteGPSampler
+
+            points = [(self.space.asked(params), digest) for params, digest in self.points()]
+            return FiniteGPSampler(points, self.space.choices(), seed=self.seed)
         if self.algorithm == "tpe":  # group: the space is conditional (see SearchSpace.sample)
             with warnings.catch_warnings():  # prior_weight is deprecated (Optuna 4.9), still honoured in 5.x
                 warnings.simplefilter("ignore", FutureWarning)
@@ -432,15 +443,22 @@ class Search:
         random.Random(self.seed).shuffle(points)
         return points
 
+    def points(self) -> list[tuple[dict[str, Any], str]]:
+        """The space's feasible, within-budget points, each with its architecture's config hash."""
+        if self._feasible is None:
+            self._feasible = []
+            for params in self.space.points():
+                try:
+                    self._feasible.append((params, config_hash(self._checked(params))))
+                except Infeasible:
+                    continue
+        return self._feasible
+
     def _distinct(self) -> dict[str, dict[str, Any]]:
         """The space's distinct feasible, within-budget architectures (config hash: the first point giving it)."""
         distinct: dict[str, dict[str, Any]] = {}
-        for params in self.space.points():
-            try:
-                arch = self._checked(params)
-            except Infeasible:
-                continue
-            distinct.setdefault(config_hash(arch), params)
+        for params, digest in self.points():
+            distinct.setdefault(digest, params)
         return distinct
 
     def _checked(self, params: dict[str, Any]) -> Architecture:
@@ -567,10 +585,8 @@ class Search:
     def exhausted(self) -> bool:
         """Whether the study has evaluated every distinct feasible, within-budget architecture of the space."""
         optuna = _optuna()
-        if self._architectures is None:
-            self._architectures = set(self._distinct())
         trials = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        return self._architectures <= {_record(t).get("config_hash") for t in trials}
+        return {digest for _, digest in self.points()} <= {_record(t).get("config_hash") for t in trials}
 
     def run(
         self,

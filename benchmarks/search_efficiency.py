@@ -1,8 +1,9 @@
-"""Search efficiency: how many evaluations do TPE and random search need to find the best architecture?
+"""Search efficiency: how many evaluations do gp, TPE and random search need to find the best architecture?
 
     python benchmarks/search_efficiency.py        # prints one JSON object (progress goes to stderr)
     python benchmarks/search_efficiency.py --seeds 5 --landscape   # quicker, plus the top of the space
-    python benchmarks/search_efficiency.py --space large           # the paper-like space (about 40 min)
+    python benchmarks/search_efficiency.py --space large           # the paper-like space (gp and TPE: about 1 h)
+    python benchmarks/search_efficiency.py --algorithms gp         # only gp (and random) searches
 
 The world is simulated, deterministically, by one FakeModel responder (``World``): three generator models of
 different accuracy answer arithmetic items (whether model m's sample s is right on item i is a hash of
@@ -19,31 +20,31 @@ points of Search's conditional space, 108 distinct architectures within 20 calls
 the world for it only) x samples 1-5 x the same aggregations, and with a fuser 1-3 fusion layers x 1-3 fusers
 per layer (all but the last) x critic + ranker x final check: 1,100 points, 877 distinct architectures within
 30 calls per query. Random search needs thousands of trials there (most of them repeats late in a search),
-so by default only TPE searches it and the simulation (3.) is random's reference (``--random-seeds``).
+so by default random does not search it and the simulation (3.) is random's reference (``--random-seeds``).
 The objective is quality minus USD per query (each call costs USD 0.001), so among equally good
 architectures the cheapest is the best; the world has one best in each space (asserted).
 
 1. Exhaustive evaluation: every distinct architecture within the budget (``Search.grid()``) is evaluated once
    on the dev split with ``evaluate``, so every architecture's objective value is known in advance. The dev
    split is the same for every seed (``FixedSplit``), so that all searches optimise the same objective.
-2. For each of SEEDS seeds, TPE and random search (``Search(..., algorithm=...)``, a fresh SQLite study in a
-   temporary folder per run, the same rules for both) search until they evaluate the best architecture, or
-   the space is exhausted, or MAX_TRIALS trials. "Evaluations" are Search's own budget unit
-   (``Search.evaluations``): distinct architectures evaluated; pruned trials and repeats cost no model call
-   and do not count. Samplers do not look at the budget, so a search with a budget of B evaluations is this
-   search cut at B: it found the best within the budget if it did so within B evaluations and within the
-   trials ``Search.run(B)`` allows (its default cap). Recorded per run: evaluations (and trials) to the best,
-   and the best architecture the search had after BUDGET evaluations; the success rate is also given at
-   REPORTED_BUDGETS.
+2. For each of SEEDS seeds, each Bayesian algorithm (``--algorithms``: gp and TPE) and random search
+   (``Search(..., algorithm=...)``, a fresh SQLite study in a temporary folder per run, the same rules for all)
+   search until they evaluate the best architecture, or the space is exhausted, or MAX_TRIALS trials.
+   "Evaluations" are Search's own budget unit (``Search.evaluations``): distinct architectures evaluated; pruned
+   trials and repeats cost no model call and do not count. Samplers do not look at the budget, so a search with
+   a budget of B evaluations is this search cut at B: it found the best within the budget if it did so within B
+   evaluations and within the trials ``Search.run(B)`` allows (its default cap). Recorded per run: evaluations
+   (and trials) to the best, and the best architecture the search had after BUDGET evaluations; the success rate
+   is also given at REPORTED_BUDGETS.
 3. Random search without a trial limit, simulated on the space's points (no model calls) with the draw
    Optuna's RandomSampler makes (each axis uniform, in Search's order, only the axes that matter), as a
    precise reference for random's mean.
 4. Checks that every architecture the searches evaluated scored what the exhaustive pass predicted.
 
-Targets (issue 5): TPE needs <= 25 % of random's evaluations (its mean over the simulated mean; the medians if
-a TPE search never found the best) and finds the best within the budget in >= 90 % of seeds. The paper
-reports 90.4 % fewer evaluations than random and the best in 96 % of searches, on its own space. Results
-and their reading: docs/benchmarks.md.
+Targets (issue 5), for each Bayesian algorithm: <= 25 % of random's evaluations (its mean over the simulated
+mean; the medians if one of its searches never found the best) and the best found within the budget in >= 90 %
+of seeds. The paper reports 90.4 % fewer evaluations than random and the best in 96 % of searches, on its own
+space. Results and their reading: docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ MAX_TRIALS = 3000  # per search to the best: the cap for trials (repeats and pru
 FUSER = {"keep": 0.95, "fix": 0.2, "fix_reviewed": 0.4, "invent": 0.03}
 CRITIC = {"flags_wrong": 0.7, "flags_right": 0.15}
 REPORTED_BUDGETS = (20, 40, 100, 200)  # the success rate is also reported at these budgets
-TARGETS = {"tpe_over_random_evaluations": 0.25, "tpe_found_fraction": 0.90}
+TARGETS = {"over_random_evaluations": 0.25, "found_fraction": 0.90}  # for each Bayesian algorithm
+BAYESIAN = ("gp", "tpe")
 
 _NUMBER = re.compile(r"-?\d+")
 _ITEM = re.compile(r"Item (\d+):")
@@ -485,6 +487,30 @@ def summary(runs: list[dict]) -> dict | None:
     }
 
 
+def share_of_random(bayesian: dict, rnd: dict | None, simulated: dict) -> dict[str, float]:
+    """A Bayesian search's evaluations to the best as a share of random's. Means only count the seeds that found
+    the best within MAX_TRIALS, so they are compared only when every seed of both did; the simulated mean is
+    random's precise reference."""
+    share: dict[str, float] = {}
+    if rnd is not None and None not in (bayesian["evaluations_to_best_median"], rnd["evaluations_to_best_median"]):
+        share["median_vs_random_searches"] = round(
+            bayesian["evaluations_to_best_median"] / rnd["evaluations_to_best_median"], 3
+        )
+    if rnd is not None and bayesian["found_fraction"] == 1 and rnd["found_fraction"] == 1:
+        share["mean_vs_random_searches"] = round(
+            bayesian["evaluations_to_best_mean"] / rnd["evaluations_to_best_mean"], 3
+        )
+    if bayesian["evaluations_to_best_median"] is not None:
+        share["median_vs_simulated_random"] = round(
+            bayesian["evaluations_to_best_median"] / simulated["evaluations_to_best_median"], 3
+        )
+    if bayesian["found_fraction"] == 1:
+        share["mean_vs_simulated_random"] = round(
+            bayesian["evaluations_to_best_mean"] / simulated["evaluations_to_best_mean"], 3
+        )
+    return share
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=SEEDS)
@@ -492,11 +518,19 @@ def main() -> None:
     parser.add_argument("--landscape", action="store_true", help="also print the best architectures of the space")
     parser.add_argument("--space", choices=sorted(MAX_CALLS), default="default", help="the space searched")
     parser.add_argument(
+        "--algorithms",
+        default=",".join(BAYESIAN),
+        help=f"comma-separated Bayesian algorithms to measure (default and choices: {','.join(BAYESIAN)})",
+    )
+    parser.add_argument(
         "--random-seeds",
         type=int,
         help="random searches to run (default: --seeds, but 0 with --space large: the simulation is the reference)",
     )
     args = parser.parse_args()
+    algorithms = [a.strip() for a in args.algorithms.split(",") if a.strip()]
+    if not algorithms or set(algorithms) - set(BAYESIAN):
+        parser.error(f"--algorithms: choose among {', '.join(BAYESIAN)}")
     from archon_engine.search import Infeasible
     from archon_engine.store import config_hash
 
@@ -515,10 +549,11 @@ def main() -> None:
         random_seeds = (
             args.random_seeds if args.random_seeds is not None else (0 if args.space == "large" else args.seeds)
         )
-        runs: dict[str, list[dict]] = {"tpe": [], "random": []}
-        for seed in range(max(args.seeds, random_seeds)):
+        seeds = {**{algorithm: args.seeds for algorithm in algorithms}, "random": random_seeds}
+        runs: dict[str, list[dict]] = {algorithm: [] for algorithm in seeds}
+        for seed in range(max(seeds.values())):
             for algorithm, done in runs.items():
-                if seed >= (args.seeds if algorithm == "tpe" else random_seeds):
+                if seed >= seeds[algorithm]:
                     continue
                 run = run_search(world, dataset, table, best, algorithm, seed, args.budget, tmp, args.space)
                 done.append(run)
@@ -534,7 +569,7 @@ def main() -> None:
                 by_point[tuple(sorted(params.items()))] = config_hash(probe._checked(params))
             except Infeasible:
                 by_point[tuple(sorted(params.items()))] = None
-    tpe, rnd = summary(runs["tpe"]), summary(runs["random"])
+    summaries = {algorithm: summary(done) for algorithm, done in runs.items()}
     unlimited = simulated_random(probe.space, by_point, best, args.budget)
     figures: dict[str, Any] = {
         "world": {
@@ -563,39 +598,20 @@ def main() -> None:
         "budget_evaluations": args.budget,
         "budget_trial_cap": default_cap(args.budget),
         "max_trials_to_the_best": MAX_TRIALS,
-        "tpe": tpe,
-        "random": rnd,
+        **summaries,
         "random_simulated_without_trial_limit": unlimited,
+        "paper": {"reduction_vs_random": 0.904, "found_fraction": 0.96},
+        "score_mismatches": sum(r["mismatches"] for done in runs.values() for r in done),
+        "calls_in_repeats": sum(r["calls_in_repeats"] for done in runs.values() for r in done),
     }
-    # TPE's evaluations to the best as a share of random's. Means only count the seeds that found the best
-    # within MAX_TRIALS, so they are compared only when every seed of both did; the simulated mean is random's
-    # precise reference.
-    share: dict[str, Any] = {}
-    if rnd is None:
-        pass
-    elif tpe["evaluations_to_best_median"] is not None and rnd["evaluations_to_best_median"] is not None:
-        share["median_vs_random_searches"] = round(
-            tpe["evaluations_to_best_median"] / rnd["evaluations_to_best_median"], 3
-        )
-    if rnd is not None and tpe["found_fraction"] == 1 and rnd["found_fraction"] == 1:
-        share["mean_vs_random_searches"] = round(tpe["evaluations_to_best_mean"] / rnd["evaluations_to_best_mean"], 3)
-    if tpe["evaluations_to_best_median"] is not None:
-        share["median_vs_simulated_random"] = round(
-            tpe["evaluations_to_best_median"] / unlimited["evaluations_to_best_median"], 3
-        )
-    if tpe["found_fraction"] == 1:
-        share["mean_vs_simulated_random"] = round(
-            tpe["evaluations_to_best_mean"] / unlimited["evaluations_to_best_mean"], 3
-        )
-    figures["tpe_evaluations_share_of_random"] = share
-    figures["paper"] = {"reduction_vs_random": 0.904, "found_fraction": 0.96}
-    figures["score_mismatches"] = sum(r["mismatches"] for done in runs.values() for r in done)
-    figures["calls_in_repeats"] = sum(r["calls_in_repeats"] for done in runs.values() for r in done)
-    ratio = share.get("mean_vs_simulated_random", share.get("median_vs_simulated_random"))  # the mean if every seed
-    figures["meets"] = {
-        "tpe_over_random_evaluations": ratio is not None and ratio <= TARGETS["tpe_over_random_evaluations"],
-        "tpe_found_fraction": tpe["found_within_budget_fraction"] >= TARGETS["tpe_found_fraction"],
-    }
+    for algorithm in algorithms:
+        share = share_of_random(summaries[algorithm], summaries["random"], unlimited)
+        ratio = share.get("mean_vs_simulated_random", share.get("median_vs_simulated_random"))  # the mean if all found
+        figures[f"{algorithm}_evaluations_share_of_random"] = share
+        figures[f"{algorithm}_meets"] = {
+            "over_random_evaluations": ratio is not None and ratio <= TARGETS["over_random_evaluations"],
+            "found_fraction": summaries[algorithm]["found_within_budget_fraction"] >= TARGETS["found_fraction"],
+        }
     figures["exhaustive_s"] = round(exhaustive_s, 1)
     figures["total_s"] = round(time.perf_counter() - started, 1)
     figures["cpu_s"] = round(time.process_time() - cpu_started, 1)

@@ -193,7 +193,7 @@ def test_a_bad_space_is_refused():
 
 def test_architectures_over_the_budget_are_pruned_without_a_model_call(tmp_path):
     fake = FakeModel(answers)
-    s = search(tmp_path, budget=SearchBudget(max_calls=4), backend=fake)
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), backend=fake, algorithm="tpe")  # tpe proposes them
 
     result = s.run(12)
 
@@ -236,7 +236,7 @@ def test_a_repeat_costs_no_model_call_and_no_evaluation(tmp_path):
 
 
 def test_pruned_trials_do_not_count_as_evaluations(tmp_path):
-    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2)
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), algorithm="tpe", seed=2)
 
     result = s.run(3)
 
@@ -246,7 +246,7 @@ def test_pruned_trials_do_not_count_as_evaluations(tmp_path):
 
 
 def test_the_trial_cap_holds_whatever_the_evaluations_asked_for(tmp_path):
-    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2)
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), algorithm="tpe", seed=2)
 
     result = s.run(50, max_trials=5)
 
@@ -266,7 +266,7 @@ def test_a_search_ends_when_every_architecture_of_the_space_is_evaluated(tmp_pat
 
 
 def test_a_trial_writes_what_it_found_as_one_user_attribute(tmp_path):
-    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2)
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), algorithm="tpe", seed=2)
 
     s.run(3)
 
@@ -371,7 +371,7 @@ def test_a_study_in_storage_continues_where_it_stopped(tmp_path):
 
 def test_each_evaluated_architecture_is_one_evaluation_in_the_store(tmp_path):
     store = Store(tmp_path / "archon.sqlite")
-    s = search(tmp_path, budget=SearchBudget(max_calls=4), seed=2, store=store)  # some points are over the budget
+    s = search(tmp_path, budget=SearchBudget(max_calls=4), algorithm="tpe", seed=2, store=store)  # tpe: some over it
     s.study.enqueue_trial(s.space.asked(POINT))
     s.study.enqueue_trial(s.space.asked(POINT))  # a repeat
 
@@ -454,3 +454,33 @@ def test_a_search_runs_from_async_code_too(tmp_path):
 def test_nsga2_needs_the_pareto_objective(tmp_path):
     with pytest.raises(ValueError, match="pareto"):
         search(tmp_path, algorithm="nsga2")
+
+
+def test_gp_is_the_default_for_the_quality_objective_and_tpe_for_pareto(tmp_path):
+    assert search(tmp_path / "a").algorithm == "gp"
+    assert search(tmp_path / "b", objective="pareto").algorithm == "tpe"
+    with pytest.raises(ValueError, match="quality"):
+        search(tmp_path / "c", objective="pareto", algorithm="gp")
+
+
+def test_gp_finds_the_architecture_that_answers_right(tmp_path):
+    space = SearchSpace(models=["fake/good", "fake/bad"], aggregations=["fuser", "majority_vote"])
+    s = search(tmp_path, space, algorithm="gp", seed=1)
+
+    result = s.run(10)
+
+    assert result.best[0].quality == 1
+    assert any(t.quality is not None and t.quality < 1 for t in result.trials)  # it told them apart
+
+
+def test_gp_proposes_neither_a_pruned_point_nor_a_repeat_until_the_space_is_exhausted(tmp_path):
+    space = SearchSpace(models=["fake/good", "fake/bad"], samples=[1, 3], final_checks=["none", "verifier"])
+    s = search(tmp_path, space, budget=SearchBudget(max_calls=8), algorithm="gp", seed=3)
+    size = len(s.grid())
+
+    result = s.run(100)
+
+    first = result.trials[:size]
+    assert all(t.state == "COMPLETE" and t.duplicate_of is None for t in first)
+    assert s.evaluations == size and s.exhausted()
+    assert len(result.trials) == size + 1  # then one repeat, which found the space exhausted

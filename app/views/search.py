@@ -42,16 +42,21 @@ DEFAULT_LIMIT, DEFAULT_EVALUATIONS, DEFAULT_MAX_CALLS = 10, 10, 20
 SAMPLE_CHOICES, FUSER_CHOICES = [1, 2, 3, 4, 5, 6, 8, 10], [1, 2, 3, 4, 5]
 TEMPERATURE_CHOICES = [0.0, 0.2, 0.4, 0.7, 1.0]
 OBJECTIVES = {"quality": "Quality (minus a cost weight)", "pareto": "Pareto front (quality, cost, latency)"}
+# Each objective offers the algorithms that search it, its default first.
 ALGORITHMS = {
-    "tpe": "TPE (Bayesian)",
-    "nsga2": "NSGA-II (Pareto front only)",
-    "random": "Random (a baseline)",
-    "grid": "Grid (every distinct architecture once)",
+    "quality": {
+        "gp": "Gaussian process (Bayesian; never repeats an architecture)",
+        "tpe": "TPE (Bayesian)",
+        "random": "Random (a baseline)",
+        "grid": "Grid (every distinct architecture once)",
+    },
+    "pareto": {
+        "tpe": "TPE (Bayesian, multi-objective)",
+        "nsga2": "NSGA-II (evolutionary)",
+        "random": "Random (a baseline)",
+        "grid": "Grid (every distinct architecture once)",
+    },
 }
-NSGA2_NEEDS_PARETO = (
-    "NSGA-II searches the Pareto front only: choose the objective “Pareto front”, "
-    "or TPE, random or grid to maximise quality."
-)
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
 REFRESH_S = 0.5
 
@@ -281,8 +286,14 @@ def pick_objective() -> tuple[str, float, str]:
             persist_state="session",
             help="The search maximises quality − λ × USD per query.",
         )
+    algorithms = ALGORITHMS[objective]
     algorithm = st.selectbox(
-        "Algorithm", list(ALGORITHMS), format_func=ALGORITHMS.get, key="search_algorithm", persist_state="session"
+        "Algorithm",
+        list(algorithms),
+        format_func=algorithms.get,
+        key=f"search_algorithm_{objective}",  # each objective remembers its own choice
+        persist_state="session",
+        help="The Bayesian ones learn from the architectures evaluated so far; random and grid are baselines.",
     )
     return objective, float(weight), algorithm
 
@@ -321,8 +332,6 @@ def build_request(fields: dict, dataset: Dataset, scorer: str, options: dict, se
     """The search to run, or one message saying what is wrong."""
     if not fields["models"]:
         return None, "Pick at least one model."
-    if settings["algorithm"] == "nsga2" and settings["objective"] != "pareto":
-        return None, NSGA2_NEEDS_PARETO
     try:
         space = SearchSpace(**fields)
         request = SearchRequest(space=space, dataset=dataset, scorer=scorer, scorer_options=options, **settings)

@@ -73,7 +73,7 @@ def small_space(at: AppTest, *, evaluations: int = 3, items: int = 4) -> AppTest
     at.multiselect(key="search_aggregations").set_value(["fuser", "majority_vote"])
     at.slider(key="search_fusion_layers").set_value((1, 1))
     at.multiselect(key="search_final_checks").set_value(["none"])
-    at.selectbox(key="search_algorithm").set_value("random")
+    at.selectbox(key="search_algorithm_quality").set_value("random")
     at.number_input(key="search_evaluations").set_value(evaluations)
     at.number_input(key="search_seed").set_value(1)
     return at.run()
@@ -115,7 +115,7 @@ def test_the_page_renders_with_defaults_and_no_keys(tmp_path, no_keys):
     assert at.selectbox(key="search_dataset").value == "arithmetic"
     assert at.selectbox(key="search_scorer_numeric").value == "numeric"  # the dataset kind's default
     assert at.number_input(key="search_limit").value == 10
-    assert at.selectbox(key="search_algorithm").value == "tpe"
+    assert at.selectbox(key="search_algorithm_quality").value == "gp"
     assert set(at.multiselect(key="search_instructions").value) == {"default"}
     assert not at.error
     assert not button(at, "Start").disabled
@@ -183,20 +183,27 @@ def test_stop_cancels_the_evaluation_in_progress(tmp_path, data_dir):
     assert cancelled.status == "cancelled"
 
 
-def test_nsga2_needs_the_pareto_objective(tmp_path):
+def test_each_objective_offers_the_algorithms_that_search_it_and_remembers_its_choice(tmp_path):
     at = search_page(tmp_path)
-    at.selectbox(key="search_algorithm").set_value("nsga2").run()
-    assert "NSGA-II searches the Pareto front only" in errors(at)
-    assert button(at, "Start").disabled
+    quality = at.selectbox(key="search_algorithm_quality")
+    assert quality.options[0].startswith("Gaussian process") and not any("NSGA" in o for o in quality.options)
+    quality.set_value("tpe").run()
 
     at.radio(key="search_objective").set_value("pareto").run()
-    assert not at.error
-    assert not button(at, "Start").disabled
+    pareto = at.selectbox(key="search_algorithm_pareto")
+    assert pareto.value == "tpe" and any("NSGA" in o for o in pareto.options)
+    assert not any("Gaussian" in o for o in pareto.options)  # it maximises one objective
+    pareto.set_value("nsga2").run()
+    assert not at.error and not button(at, "Start").disabled
+
+    at.radio(key="search_objective").set_value("quality").run()
+    assert at.selectbox(key="search_algorithm_quality").value == "tpe"
 
 
 def test_a_pareto_search_highlights_its_front(tmp_path):
     at = small_space(search_page(tmp_path))
     at.radio(key="search_objective").set_value("pareto").run()
+    at.selectbox(key="search_algorithm_pareto").set_value("random")
     at = run_search(at)
     view = at.session_state[JOB_KEY].view
     assert view.status == "completed", view.error
