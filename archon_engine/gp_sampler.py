@@ -6,11 +6,12 @@ the space (Optuna's own GPSampler, which also needs torch), this sampler scores 
 yet evaluated and proposes the best one. It never proposes a pruned point, nor a repeat while any
 architecture is left.
 
-Each trial: the first ``startup`` trials pick uniformly among the architectures not evaluated yet; then
-a Gaussian process (scikit-learn: Matérn 5/2 with one length scale per feature, plus white noise, its
-hyperparameters fitted by maximum likelihood) is fitted to the values found so far, and the trial takes
-the architecture with the highest upper confidence bound, mean + ``beta`` x standard deviation (on the
-standardised values). Architectures other workers are evaluating (running trials) are left to them.
+The first ``startup`` trials pick uniformly among the architectures not evaluated yet. After them, each
+trial fits a Gaussian process to the values found so far and takes the architecture with the highest upper
+confidence bound, mean + ``beta`` x standard deviation. The process (scikit-learn's) has a Matérn 5/2
+kernel with one length scale per feature, a linear term (an architecture's axes act largely one by one:
+more samples, a critic) and white noise, its hyperparameters fitted by maximum likelihood. Architectures
+that other workers are evaluating (running trials) are left to them.
 
 A point is encoded as features (``features``): an axis of numbers as its value's position between the
 axis's lowest and highest (-0.5 when the axis does not apply to the point), any other axis one-hot.
@@ -28,11 +29,9 @@ from optuna.samplers import BaseSampler, RandomSampler
 from optuna.study import Study, StudyDirection
 from optuna.trial import FrozenTrial, TrialState
 
-UCB_BETA = 1.0  # benchmarks/search_efficiency.py, ablation on seeds 100-159 (docs/benchmarks.md)
+UCB_BETA = 1.0  # 0.5 and 2 did worse in benchmarks/search_efficiency.py (docs/benchmarks.md, ablations)
 STARTUP = 3  # uniform picks before the first model
 NOT_APPLICABLE = -0.5  # the feature of a numeric axis that does not apply to a point
-MATERN_NU = 2.5
-RESTARTS = 0  # fits of the kernel from random starts beyond the first (2 were no better, 3x slower)
 
 
 def features(choices: dict[str, list[Any]], params: dict[str, Any]) -> list[float]:
@@ -131,15 +130,16 @@ class FiniteGPSampler(BaseSampler):
     def _upper_bounds(self, seen: list[int], y: list[float], left: list[int]) -> np.ndarray:
         from sklearn.exceptions import ConvergenceWarning
         from sklearn.gaussian_process import GaussianProcessRegressor
-        from sklearn.gaussian_process.kernels import ConstantKernel, Matern, WhiteKernel
+        from sklearn.gaussian_process.kernels import ConstantKernel, DotProduct, Matern, WhiteKernel
 
         dims = self._features.shape[1]
-        kernel = ConstantKernel(1.0, (1e-3, 1e3)) * Matern(
-            length_scale=np.ones(dims), length_scale_bounds=(1e-2, 1e2), nu=MATERN_NU
-        ) + WhiteKernel(1e-3, (1e-6, 1.0))
-        model = GaussianProcessRegressor(
-            kernel, normalize_y=True, n_restarts_optimizer=RESTARTS, random_state=self._seed
+        kernel = (
+            ConstantKernel(1.0, (1e-3, 1e3))
+            * Matern(length_scale=np.ones(dims), length_scale_bounds=(1e-2, 1e2), nu=2.5)
+            + ConstantKernel(0.1, (1e-3, 1e2)) * DotProduct(1.0, (1e-2, 1e2))  # a linear trend over the features
+            + WhiteKernel(1e-3, (1e-6, 1.0))
         )
+        model = GaussianProcessRegressor(kernel, normalize_y=True)
         with warnings.catch_warnings():  # length scales at their bounds: an axis that does not matter
             warnings.simplefilter("ignore", ConvergenceWarning)
             model.fit(self._features[seen], np.array(y))
