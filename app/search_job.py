@@ -3,11 +3,11 @@
 ``Search.run`` is synchronous and evaluates every trial on an event loop of its own (where ``stop`` can
 cancel it), so a search runs in a plain daemon thread (not on the app's shared loop). The engine's ``on_trial``
 callback puts each finished trial on the job's queue; the page drains it with ``SearchJob.poll`` into a
-``SearchView``. ``SearchJob.stop`` ends the search at once: the evaluation in progress is cancelled and
-its trial ends failed ("stopped"). ``SearchJob.finalize`` re-evaluates the best architectures on the
-held-out split, in another thread. Every evaluation goes to the run store, like the Compare page's, so
-the History page lists them (a stopped one as cancelled). Each browser session keeps its own job in
-``st.session_state``.
+``SearchView``. ``SearchJob.stop`` ends the search at once: the evaluation in progress is cancelled and its
+trial ends failed ("stopped"). ``SearchJob.finalize`` re-evaluates the best architectures on the held-out
+split, in another thread (``stop_held_out`` cancels it). Every evaluation goes to the run store, like the
+Compare page's, so the History page lists them (a stopped one as cancelled). Each browser session keeps its
+own job in ``st.session_state``.
 
 Studies live in Optuna's default storage (SQLite under the data folder) and are named after the
 settings, so a search with the same settings continues its study: what was evaluated stays evaluated.
@@ -39,6 +39,7 @@ from archon_engine.search import (
     SearchBudget,
     SearchResult,
     SearchSpace,
+    Stopped,
     TrialSummary,
 )
 from archon_engine.store import Store
@@ -96,6 +97,7 @@ class _Finished:
 class _HeldOut:
     held_out: list[HeldOutResult] | None = None
     error: str | None = None
+    stopped: bool = False
 
 
 @dataclass
@@ -117,6 +119,7 @@ class SearchView:
     finalizing: bool = False
     held_out: list[HeldOutResult] | None = None
     held_out_error: str | None = None
+    held_out_stopped: bool = False
     started_at: float = field(default_factory=time.monotonic)
     finished_at: float | None = None
 
@@ -245,12 +248,21 @@ class SearchJob(QueuedJob):
         """Re-evaluate the ``top`` best distinct architectures on the held-out split, in the background."""
         if not self.can_finalize:
             return
-        self.view.finalizing, self.view.held_out, self.view.held_out_error = True, None, None
+        view = self.view
+        view.finalizing, view.held_out, view.held_out_error, view.held_out_stopped = True, None, None, False
         threading.Thread(target=self._finalize, args=(top,), name="archon-search-held-out", daemon=True).start()
+
+    def stop_held_out(self) -> None:
+        """Cancel the held-out check in progress (from any thread); what it evaluated stays in the history."""
+        if self.view.finalizing and self._search is not None:
+            self._search.stop()
 
     def _finalize(self, top: int) -> None:
         try:
             result = self._search.finalize(top)
+        except Stopped:
+            self._events.put(_HeldOut(stopped=True))
+            return
         except Exception as exc:
             self._events.put(_HeldOut(error=redact(f"{type(exc).__name__}: {exc}")))
             return
@@ -276,3 +288,4 @@ class SearchJob(QueuedJob):
                 view.best = [t.number for t in event.result.best]
         else:
             view.finalizing, view.held_out, view.held_out_error = False, event.held_out, event.error
+            view.held_out_stopped = event.stopped

@@ -42,7 +42,7 @@ import random
 import threading
 import time
 import warnings
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -52,7 +52,7 @@ from archon_engine.config import Architecture, ComponentSpec
 from archon_engine.estimate import estimate
 from archon_engine.evaluation.datasets import Dataset
 from archon_engine.evaluation.report import Evaluation
-from archon_engine.evaluation.runner import EvaluationSpec, System, aevaluate, evaluate
+from archon_engine.evaluation.runner import EvaluationSpec, System, aevaluate
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import ResponseCache
 from archon_engine.models.client import Limits
@@ -69,6 +69,7 @@ DEFAULT_INSTRUCTION = "default"  # no instruction variant
 RECORD = "archon"  # the one user attribute in which a trial keeps what it found (see TrialSummary)
 REPEAT = "repeat"  # the constraint a repeat of an evaluated architecture breaks, for the samplers (1: a repeat)
 STOPPED = "stopped: the evaluation was cancelled"  # the reason of a trial whose evaluation stop() cancelled
+HELD_OUT_STOPPED = "stopped: the held-out check was cancelled"
 FIGURES = ("quality", "quality_low", "quality_high", "cost_per_query", "latency_s", "calls_per_query")
 TRIALS_PER_EVALUATION = 10  # run()'s default cap on trials per evaluation asked for
 MIN_TRIALS = 100  # ... and never fewer than this many trials (a tight budget prunes many points)
@@ -264,7 +265,8 @@ class Infeasible(ValueError):
 
 
 class Stopped(Exception):
-    """A trial whose evaluation ``Search.stop`` cancelled: it ends FAILED (not PRUNED, which TPE counts as bad)."""
+    """An evaluation ``Search.stop`` cancelled: a trial's (it ends FAILED, not PRUNED, which TPE counts as bad),
+    or the held-out check's."""
 
 
 class SearchBudget(BaseModel):
@@ -526,21 +528,7 @@ class Search:
             scorer=self.scorer,
             scorer_options=self.scorer_options,
         )
-        evaluation = aevaluate(
-            spec,
-            backend=self.backend,
-            api_keys=self.api_keys,
-            cache=self.cache,
-            store=self.store,
-            limits=self.limits,
-        )
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            evaluation = self._cancellable(evaluation)
-        else:  # called from async code (a notebook): the evaluation gets a thread of its own
-            with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-                evaluation = pool.submit(self._cancellable, evaluation).result()
+        evaluation = self._run(spec)
         (summary,) = evaluation.summaries()
         figures = {
             "quality": summary.quality.mean,
@@ -554,13 +542,26 @@ class Search:
             figures["evaluation_id"] = evaluation.id
         return figures
 
-    def _cancellable(self, evaluation: Coroutine[Any, Any, Evaluation]) -> Evaluation:
-        """Run ``evaluation`` as a task on a new event loop in this thread, where ``stop`` can cancel it."""
+    def _run(self, spec: EvaluationSpec, *, after_stop: bool = False) -> Evaluation:
+        """Evaluate ``spec`` as a task on an event loop of its own, where ``stop`` can cancel it (CancelledError).
+        A search already stopped cancels it at once, unless ``after_stop`` (the held-out check may follow a stop).
+        """
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return self._run_here(spec, after_stop)
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:  # called from async code (a notebook)
+            return pool.submit(self._run_here, spec, after_stop).result()
+
+    def _run_here(self, spec: EvaluationSpec, after_stop: bool) -> Evaluation:
+        evaluation = aevaluate(
+            spec, backend=self.backend, api_keys=self.api_keys, cache=self.cache, store=self.store, limits=self.limits
+        )
         with asyncio.Runner() as runner:  # on leaving: no task left behind, the loop closed
             task = runner.get_loop().create_task(evaluation)
             with self._lock:
                 self._evaluation = task
-                if self._stop.is_set():  # stopped before the evaluation began
+                if self._stop.is_set() and not after_stop:  # stopped before the evaluation began
                     task.cancel()
             try:
                 return runner.get_loop().run_until_complete(task)
@@ -629,8 +630,9 @@ class Search:
         return self.result()
 
     def stop(self) -> None:
-        """End the search, from any thread: the evaluation in progress is cancelled at once (its trial ends
-        FAILED with the reason ``STOPPED`` and does not count) and ``run`` returns. A stopped search stays so."""
+        """End the search, from any thread: the evaluation in progress is cancelled at once (a trial's ends FAILED
+        with the reason ``STOPPED`` and does not count, and ``run`` returns; the held-out check's makes ``finalize``
+        raise Stopped). A stopped search stays so; ``finalize`` may still follow."""
         with self._lock:
             self._stop.set()
             if self._evaluation is not None:
@@ -649,7 +651,8 @@ class Search:
         )
 
     def finalize(self, top: int = 3) -> SearchResult:
-        """Re-evaluate the ``top`` best distinct architectures on the held-out split and rank them."""
+        """Re-evaluate the ``top`` best distinct architectures on the held-out split and rank them.
+        Raises Stopped if ``stop`` cancels it."""
         result = self.result()
         chosen, seen = [], set()
         for trial in result.best:
@@ -670,9 +673,10 @@ class Search:
             scorer=self.scorer,
             scorer_options=self.scorer_options,
         )
-        evaluation = evaluate(
-            spec, backend=self.backend, api_keys=self.api_keys, cache=self.cache, store=self.store, limits=self.limits
-        )
+        try:
+            evaluation = self._run(spec, after_stop=True)
+        except asyncio.CancelledError:
+            raise Stopped(HELD_OUT_STOPPED) from None
         by_name = {s.system: s for s in evaluation.summaries()}
         held = [
             HeldOutResult(

@@ -11,7 +11,7 @@ import pytest
 
 from archon_engine import FakeModel
 from archon_engine.evaluation.datasets import Dataset, Item
-from archon_engine.search import RECORD, STOPPED, Infeasible, Search, SearchBudget, SearchSpace, describe
+from archon_engine.search import RECORD, STOPPED, Infeasible, Search, SearchBudget, SearchSpace, Stopped, describe
 from archon_engine.store import Store, config_hash
 
 SUMS = Dataset(
@@ -61,11 +61,11 @@ def slow_model() -> FakeModel:
     return FakeModel(answers, latency=30)
 
 
-def stopped_mid_evaluation(s: Search, model: FakeModel):
-    """Runs ``s`` in another thread and stops it from this one while ``model`` answers a call: the result,
-    and the seconds from ``stop`` to the end of ``run``."""
+def stopped_mid_evaluation(s: Search, model: FakeModel, work=None):
+    """Runs ``work`` (default: ``s.run(10)``) in another thread and stops ``s`` from this one while ``model``
+    answers a call: what ``work`` returned (or raises what it raised), and the seconds from ``stop`` to its end."""
     with ThreadPoolExecutor(max_workers=1) as pool:
-        running = pool.submit(s.run, 10)
+        running = pool.submit(work or (lambda: s.run(10)))
         deadline = time.monotonic() + 60
         while not model.in_flight:  # an evaluation is waiting on the model
             assert time.monotonic() < deadline and not running.done(), "no evaluation started"
@@ -420,6 +420,19 @@ def test_a_stopped_architecture_is_evaluated_when_the_study_resumes(tmp_path):
     evaluated = [t.architecture for t in result.trials if t.state == "COMPLETE"]
     assert len(evaluated) == resumed.evaluations == len(resumed.grid())  # the whole grid, the stopped point too
     assert stopped.architecture in evaluated
+
+
+def test_stop_cancels_the_held_out_check_which_a_stopped_search_can_still_run(tmp_path):
+    first = search(tmp_path, study="s")
+    first.run(2)
+    first.stop()
+    assert first.finalize(top=1).held_out  # asked for after a stop, it runs
+
+    slow = slow_model()
+    again = search(tmp_path, study="s", backend=slow)  # the same study, on a model whose calls take 30 s
+    with pytest.raises(Stopped, match="held-out check"):
+        stopped_mid_evaluation(again, slow, lambda: again.finalize(top=1))
+    assert slow.in_flight == 0
 
 
 def test_stop_between_trials_starts_no_other_trial(tmp_path):

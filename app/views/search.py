@@ -671,7 +671,15 @@ def held_out_section(job: SearchJob) -> None:
         disabled=not job.can_finalize,
     )
     if view.finalizing:
+        st.button(
+            "Stop the held-out check",
+            icon=":material/stop:",
+            on_click=job.stop_held_out,
+            help="Cancels the evaluation in progress (History keeps what it did).",
+        )
         live_held_out()
+    elif view.held_out_stopped:
+        st.warning("The held-out check was stopped. History keeps what it evaluated, as cancelled.", icon="⏹️")
     elif view.held_out_error:
         st.error(f"The held-out check failed: {view.held_out_error}", icon="🚫")
     elif view.held_out:

@@ -183,6 +183,24 @@ def test_stop_cancels_the_evaluation_in_progress(tmp_path, data_dir):
     assert cancelled.status == "cancelled"
 
 
+def test_the_held_out_check_can_be_stopped(tmp_path, data_dir):
+    model = knows_the_answers()
+    at = run_search(small_space(search_page(tmp_path, model)))
+    job = at.session_state[JOB_KEY]
+    model.latency = 30  # the held-out check's calls take 30 s, as on the embedded model
+    button(at, "Re-evaluate the top 3 on the held-out split").click().run()
+    wait(at, lambda: model.in_flight)
+
+    button(at, "Stop the held-out check").click().run()
+    wait(at, lambda: not job.view.finalizing, timeout=15)  # not the 30 s of the calls in flight
+
+    assert job.view.held_out_stopped and job.view.held_out is None and job.view.held_out_error is None
+    assert any("held-out check was stopped" in w.value for w in at.warning)
+    assert not button(at, "Re-evaluate the top 3 on the held-out split").disabled  # it can be asked again
+    held_out = [e for e in Store(data_dir / "archon.sqlite").evaluations() if "held-out" in e.name]
+    assert [e.status for e in held_out] == ["cancelled"]  # History keeps what it did
+
+
 def test_each_objective_offers_the_algorithms_that_search_it_and_remembers_its_choice(tmp_path):
     at = search_page(tmp_path)
     quality = at.selectbox(key="search_algorithm_quality")
