@@ -30,7 +30,8 @@ def postgres_url():
     pytest.skip("no PostgreSQL: set ARCHON_TEST_POSTGRES_URL (bash .ci/run does)")
 
 
-def test_two_workers_share_one_study_and_their_trials_merge_without_duplicates(tmp_path, postgres_url):
+@pytest.mark.parametrize("algorithm", ["random", "gp"])
+def test_two_workers_share_one_study_and_their_trials_merge_without_duplicates(tmp_path, postgres_url, algorithm):
     import optuna
 
     dataset = tmp_path / "sums.jsonl"
@@ -41,7 +42,7 @@ def test_two_workers_share_one_study_and_their_trials_merge_without_duplicates(t
         command = [
             sys.executable, "-m", "archon_engine", "search", "--dataset", str(dataset),
             "--models", "openai/gpt-4o-mini,openai/gpt-4o", "--api-base", server.base_url,
-            "--aggregations", "fuser,majority_vote,ranker", "--algorithm", "random", "--evaluations", "6",
+            "--aggregations", "fuser,majority_vote,ranker", "--algorithm", algorithm, "--evaluations", "6",
             "--storage", postgres_url, "--study", study, "--no-finalize",
         ]  # fmt: skip
         workers = [
@@ -62,6 +63,8 @@ def test_two_workers_share_one_study_and_their_trials_merge_without_duplicates(t
     records = {t.number: t.user_attrs[RECORD] for t in trials}
     evaluated = [t for t in trials if t.state.name == "COMPLETE" and "duplicate_of" not in records[t.number]]
     assert len(evaluated) == 12
+    if algorithm == "gp":  # it proposes only feasible architectures, each once while any is left
+        assert all(t.state.name == "COMPLETE" for t in trials) and len(trials) == 12
     for record in records.values():
         if "duplicate_of" in record:  # took an earlier trial's figures, maybe the other worker's
             assert records[record["duplicate_of"]]["config_hash"] == record["config_hash"]
