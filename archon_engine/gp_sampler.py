@@ -76,7 +76,7 @@ class FiniteGPSampler(BaseSampler):
         self._keys = list(first)
         self._params = list(first.values())
         self._features = np.array([features(choices, p) for p in self._params], dtype=float)
-        self._seed, self._startup, self._beta = seed, startup, beta
+        self._startup, self._beta = startup, beta
         self._rng = random.Random(seed)
         self._chosen: dict[int, dict[str, Any]] = {}  # trial number -> the point it suggests
         self._fallback = RandomSampler(seed=seed)  # for an axis outside the points (none in Search's trials)

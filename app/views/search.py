@@ -705,8 +705,8 @@ if ss.get(BACKEND_KEY) is None:
 
 st.title("Search")
 st.caption(
-    "Find the architecture that does best on your task within a budget: Bayesian search (TPE), the Pareto front "
-    "of quality, cost and latency, or random and grid baselines."
+    "Find the architecture that does best on your task within a budget: Bayesian search (a Gaussian process or "
+    "TPE), the Pareto front of quality, cost and latency, or random and grid baselines."
 )
 
 job = search_job.session_job()
