@@ -120,6 +120,7 @@ class SearchView:
     held_out: list[HeldOutResult] | None = None
     held_out_error: str | None = None
     held_out_stopped: bool = False
+    notice: str | None = None  # something the user should know about this search (set by the page)
     started_at: float = field(default_factory=time.monotonic)
     finished_at: float | None = None
 

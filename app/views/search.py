@@ -36,7 +36,6 @@ PAGES = Path(__file__).resolve().parent
 DESIGN_PAGE, COMPARE_PAGE = PAGES / "design.py", PAGES / "compare.py"
 COMPARE_KEY = "compare_systems"  # architectures for the Compare page: a list of Architecture
 JUDGE_KEY = "search_judge"
-NOTICE_KEY = "search_notice"
 DEFAULTS = SearchSpace(models=[EMBEDDED])
 DEFAULT_LIMIT, DEFAULT_EVALUATIONS, DEFAULT_MAX_CALLS = 10, 10, 20
 SAMPLE_CHOICES, FUSER_CHOICES = [1, 2, 3, 4, 5, 6, 8, 10], [1, 2, 3, 4, 5]
@@ -371,15 +370,19 @@ def _start(request: SearchRequest) -> None:
     try:
         store = state.store()
     except StoreError as exc:
-        store, ss[NOTICE_KEY] = None, f"This search's evaluations will not be kept in the history: {exc}"
-    ss[search_job.JOB_KEY] = SearchJob(
+        store, notice = None, f"This search's evaluations will not be kept in the history: {exc}"
+    else:
+        notice = None
+    job = SearchJob(
         request,
         backend=ss.get(BACKEND_KEY),
         api_keys=state.api_keys(),
         cache=cache,
         limits=state.settings().limits(),
         store=store,
-    ).start()
+    )
+    job.view.notice = notice
+    ss[search_job.JOB_KEY] = job.start()
 
 
 def _stop() -> None:
@@ -763,8 +766,8 @@ with st.container(horizontal=True):
     )
 if problem:
     st.error(problem, icon="🔑" if problem.startswith("No API key") else "🚫")
-if notice := ss.pop(NOTICE_KEY, None):
-    st.warning(notice, icon="🗂️")
+if job is not None and job.view.notice:
+    st.warning(job.view.notice, icon="🗂️")
 
 st.divider()
 if job is None:

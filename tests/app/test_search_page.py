@@ -201,6 +201,19 @@ def test_the_held_out_check_can_be_stopped(tmp_path, data_dir):
     assert [e.status for e in held_out] == ["cancelled"]  # History keeps what it did
 
 
+def test_a_run_store_that_cannot_be_opened_is_said_and_the_search_runs_anyway(tmp_path, data_dir):
+    at = small_space(search_page(tmp_path))
+    (data_dir / "a-file").write_text("not a folder")
+    settings = at.session_state["settings"]
+    at.session_state["settings"] = settings.model_copy(update={"store_path": str(data_dir / "a-file" / "runs.sqlite")})
+
+    at = run_search(at)
+
+    assert at.session_state[JOB_KEY].view.status == "completed"
+    (notice,) = [w.value for w in at.warning if "will not be kept in the history" in w.value]
+    assert "a-file" in notice  # names the path that failed
+
+
 def test_each_objective_offers_the_algorithms_that_search_it_and_remembers_its_choice(tmp_path):
     at = search_page(tmp_path)
     quality = at.selectbox(key="search_algorithm_quality")
