@@ -44,16 +44,16 @@ OBJECTIVES = {"quality": "Quality (minus a cost weight)", "pareto": "Pareto fron
 # Each objective offers the algorithms that search it, its default first.
 ALGORITHMS = {
     "quality": {
-        "gp": "Gaussian process (Bayesian; never repeats an architecture)",
+        "gp": "Gaussian process (Bayesian)",
         "tpe": "TPE (Bayesian)",
         "random": "Random (a baseline)",
-        "grid": "Grid (every distinct architecture once)",
+        "grid": "Grid (each architecture once)",
     },
     "pareto": {
         "tpe": "TPE (Bayesian, multi-objective)",
         "nsga2": "NSGA-II (evolutionary)",
         "random": "Random (a baseline)",
-        "grid": "Grid (every distinct architecture once)",
+        "grid": "Grid (each architecture once)",
     },
 }
 STATES = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "failed", "RUNNING": "running", "WAITING": "waiting"}
@@ -292,7 +292,8 @@ def pick_objective() -> tuple[str, float, str]:
         format_func=algorithms.get,
         key=f"search_algorithm_{objective}",  # each objective remembers its own choice
         persist_state="session",
-        help="The Bayesian ones learn from the architectures evaluated so far; random and grid are baselines.",
+        help="Bayesian searches learn from the architectures evaluated so far; the Gaussian process never evaluates "
+        "one twice. Random and grid are baselines.",
     )
     return objective, float(weight), algorithm
 
