@@ -3,7 +3,6 @@ tests and benchmarks/cold_start.py."""
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -48,9 +47,7 @@ def running_app(
         *(["--logger.level=debug"] if debug else []),
     ]  # fmt: skip
     with log.open("wb") as out:
-        server = subprocess.Popen(
-            command, cwd=ROOT, env=env if env is not None else os.environ.copy(), stdout=out, stderr=subprocess.STDOUT
-        )
+        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
             deadline = time.monotonic() + timeout
             while f"URL: {url}" not in log.read_text(errors="replace"):
