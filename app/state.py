@@ -17,10 +17,11 @@ from pydantic import BaseModel, Field
 
 from archon_engine import Architecture, Budget, Limits, RunResult, load_config
 from archon_engine.config import DEFAULT_MODEL
+from archon_engine.design.presets import BUILTIN_DIR
 from archon_engine.models import keys
 from archon_engine.models.cache import ResponseCache
-from archon_engine.presets import BUILTIN_DIR, data_dir
-from archon_engine.store import Store, default_path
+from archon_engine.storage.sqlite import data_dir
+from archon_engine.storage.store import Store, default_path
 
 if TYPE_CHECKING:
     from archon_engine.evaluation.report import Evaluation

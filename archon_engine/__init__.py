@@ -6,10 +6,12 @@ result = run(arch, "What is the capital of France?")
 print(result.answer, result.usage.cost_usd)
 """
 
+from archon_engine import plugins
 from archon_engine.archon_format import to_archon
-from archon_engine.config import Architecture, ComponentSpec, ConfigError, load_config
+from archon_engine.config import Architecture, ComponentSpec, ConfigError
 from archon_engine.estimate import Estimate, estimate
 from archon_engine.execution import RunEvent, RunResult, arun, run
+from archon_engine.loading import load_config
 from archon_engine.models.base import ModelError, ModelReply, ModelRequest
 from archon_engine.models.client import Budget, Limits
 from archon_engine.models.fake import FakeModel
@@ -37,3 +39,5 @@ __all__ = [
     "to_archon",
     "validate",
 ]
+
+plugins.load_all()  # component types and scorers of installed packages (entry points), after the engine

@@ -9,9 +9,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from archon_engine.archon_format import to_archon
-from archon_engine.config import DEFAULT_MODEL, Architecture, ConfigError, load_config
+from archon_engine.config import DEFAULT_MODEL, Architecture, ConfigError
 from archon_engine.estimate import estimate
 from archon_engine.execution import RunResult, run
+from archon_engine.loading import load_config
 from archon_engine.models import keys
 from archon_engine.models.client import Budget
 from archon_engine.validation import ArchitectureError, validate
@@ -167,18 +168,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ArchitectureError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    print(result.to_json(indent=2) if args.json else keys.redact(_summary(result)))
+    print(result.to_json(indent=2) if args.json else _summary(result))
     return 0 if result.status == "completed" else 1
 
 
 def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
     from archon_engine.evaluation.datasets import DatasetError, get_dataset
-    from archon_engine.evaluation.runner import EvaluationSpec, System, baseline, evaluate
+    from archon_engine.evaluation.records import EvaluationSpec, System, baseline
+    from archon_engine.evaluation.runner import evaluate
     from archon_engine.evaluation.scorers.registry import DEFAULT_FOR_KIND
     from archon_engine.models.cache import ResponseCache
     from archon_engine.models.client import Limits
-    from archon_engine.presets import data_dir
-    from archon_engine.store import Store, StoreError
+    from archon_engine.storage.sqlite import data_dir
+    from archon_engine.storage.store import Store, StoreError
 
     try:
         dataset = get_dataset(args.dataset)
@@ -231,14 +233,14 @@ def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
         return 2
     print(file=sys.stderr)
     table = evaluation.table()
-    print(keys.redact(table.to_string(index=False, float_format=lambda x: f"{x:.4g}")))
+    print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
     print(f"\nbest single model: {evaluation.best_single_model() or '(no baseline)'}")
     print(f"Pareto frontier (quality vs cost): {', '.join(evaluation.pareto('cost'))}")
     print(f"evaluation id: {evaluation.id} (store: {store.path})")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     table.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".json").write_text(keys.redact(evaluation.model_dump_json(indent=2)), encoding="utf-8")
+    out.with_suffix(".json").write_text(evaluation.model_dump_json(indent=2), encoding="utf-8")
     print(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.json')}")
     return 0
 
@@ -247,9 +249,9 @@ def _search(args: argparse.Namespace) -> int:
     from archon_engine.evaluation.datasets import DatasetError, get_dataset
     from archon_engine.evaluation.scorers.registry import DEFAULT_FOR_KIND
     from archon_engine.models.cache import ResponseCache
-    from archon_engine.presets import data_dir
     from archon_engine.search import Search, SearchBudget, SearchSpace
-    from archon_engine.store import Store, StoreError
+    from archon_engine.storage.sqlite import data_dir
+    from archon_engine.storage.store import Store, StoreError
 
     def listed(text: str, kind=str) -> list:
         return [kind(part.strip()) for part in text.split(",") if part.strip()]

@@ -3,12 +3,12 @@
 An architecture is a list of layers; a layer is a list of component specs. Each spec has a
 ``type`` naming a registered component (see ``archon_engine.components``) and typed settings.
 Fields this engine does not know are kept (and exported again) but reported by ``validate``.
+This module imports nothing of the engine: the component registry tells it each type's spec
+class, and ``archon_engine.loading`` reads architectures from files, dicts and Archon JSON.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
@@ -65,9 +65,20 @@ class ComponentSpec(BaseModel):
         return self.model_dump(exclude_defaults=True)
 
 
-def _spec_from(data: Any, where: str) -> ComponentSpec:
-    from archon_engine.components import registry
+_SPEC_CLASSES: dict[str, type[ComponentSpec]] = {}
 
+
+def register_spec_class(type_name: str, spec: type[ComponentSpec]) -> None:
+    """Read components of ``type_name`` into ``spec`` (the component registry calls this for each type)."""
+    _SPEC_CLASSES[type_name] = spec
+
+
+def spec_class(type_name: str) -> type[ComponentSpec]:
+    """The spec model for a type; unknown types get the generic spec (``validate`` reports them)."""
+    return _SPEC_CLASSES.get(type_name, ComponentSpec)
+
+
+def _spec_from(data: Any, where: str) -> ComponentSpec:
     if isinstance(data, ComponentSpec):
         return data
     if not isinstance(data, dict):
@@ -75,7 +86,7 @@ def _spec_from(data: Any, where: str) -> ComponentSpec:
     if "type" not in data:
         raise ValueError(f"{where}: a component has no 'type'")
     try:
-        return registry.spec_class(str(data["type"])).model_validate(data)
+        return spec_class(str(data["type"])).model_validate(data)
     except ValidationError as exc:
         raise ValueError(describe_validation_error(exc, prefix=where)) from None
 
@@ -116,40 +127,6 @@ def component_id(layer: int, index: int) -> str:
     return f"L{layer}.C{index}"
 
 
-def _read_json(source: str | Path) -> Any:
-    path = Path(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: the file is not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{path}: invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from exc
-    except RecursionError:
-        raise ConfigError(f"{path}: invalid JSON: nested too deeply") from None
-
-
-def load_config(source: str | Path | dict[str, Any]) -> Architecture:
-    """Read an architecture from a path or a dict, in this project's JSON or Archon's JSON."""
-    from archon_engine import archon_format
-
-    if not isinstance(source, dict | str | Path):
-        raise ConfigError(f"an architecture is read from a path or a dict, not a {type(source).__name__}")
-    origin = "config" if isinstance(source, dict) else str(source)
-    data = source if isinstance(source, dict) else _read_json(source)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{origin}: an architecture must be a JSON object with 'layers'")
-    if archon_format.is_archon(data):
-        data = archon_format.from_archon(data, origin=origin)
-    try:
-        return Architecture.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(f"{origin}: {describe_validation_error(exc)}") from exc
-
-
 def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
     """Each problem naming its field by path (``layers[1][0].top_k: ...``), joined by '; '."""
     problems = []
@@ -158,8 +135,13 @@ def describe_validation_error(exc: ValidationError, prefix: str = "") -> str:
         if message.startswith("layers["):  # already located by a nested component
             problems.append(message)
             continue
-        path = prefix
-        for part in err["loc"]:
-            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
-        problems.append(f"{path or 'architecture'}: {message}")
+        problems.append(f"{field_path(err['loc'], prefix) or 'architecture'}: {message}")
     return "; ".join(problems)
+
+
+def field_path(loc: tuple[int | str, ...], prefix: str = "") -> str:
+    """A validation error's location as a path: ``("layers", 1, 0, "top_k")`` is ``layers[1][0].top_k``."""
+    path = prefix
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path

@@ -12,10 +12,11 @@ from pydantic import BaseModel
 
 from archon_engine.components import registry
 from archon_engine.components.base import gather_all
-from archon_engine.config import Architecture, component_id, load_config
+from archon_engine.config import Architecture, component_id
+from archon_engine.loading import load_config
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.client import Budget, BudgetExceeded, Limits, ModelClient, Throttle
-from archon_engine.models.keys import redact
+from archon_engine.models.keys import redacted
 from archon_engine.state import LayerResult, RunState
 from archon_engine.trace import CallRecord, Trace, Usage
 from archon_engine.validation import ArchitectureError, validate
@@ -46,8 +47,8 @@ class RunResult(BaseModel):
         return [layer.candidates for layer in self.layers]
 
     def to_json(self, **kwargs: Any) -> str:
-        """The whole result as JSON, with every known secret value redacted."""
-        return redact(self.model_dump_json(**kwargs))
+        """The whole result as JSON (made with every known secret redacted, so none is in it)."""
+        return self.model_dump_json(**kwargs)
 
 
 ArchitectureLike = Architecture | str | Path | dict
@@ -112,15 +113,18 @@ async def arun(
     answer = state.candidates[0].text if status == "completed" and state.candidates else None
     if status == "completed" and answer is None:
         status, error = "failed", "the last layer passed on no candidate"
-    return RunResult(
-        architecture=arch,
-        messages=list(state.messages),
-        status=status,
-        answer=answer,
-        error=error,
-        layers=layers,
-        trace=client.trace,
-        usage=client.trace.total(),
+    # The calls' records are redacted already (ModelClient); this covers the conversation and the architecture.
+    return redacted(
+        RunResult(
+            architecture=arch,
+            messages=list(state.messages),
+            status=status,
+            answer=answer,
+            error=error,
+            layers=layers,
+            trace=client.trace,
+            usage=client.trace.total(),
+        )
     )
 
 

@@ -1,4 +1,4 @@
-"""Every model call, recorded; roll-ups per component, layer and run; JSON export without secrets."""
+"""Every model call, recorded (secrets redacted as it is written); roll-ups per component, layer and run."""
 
 from __future__ import annotations
 
@@ -6,8 +6,6 @@ from collections import defaultdict
 from typing import Any
 
 from pydantic import BaseModel, Field
-
-from archon_engine.models import keys
 
 
 class CallRecord(BaseModel):
@@ -80,8 +78,8 @@ class Trace(BaseModel):
         return Usage.of(self.calls)
 
     def to_json(self, **kwargs: Any) -> str:
-        """The trace as JSON, with every known secret value redacted."""
-        return keys.redact(self.model_dump_json(**kwargs))
+        """The trace as JSON (its records were redacted as they were written)."""
+        return self.model_dump_json(**kwargs)
 
 
 def _group(calls: list[CallRecord], attr: str) -> dict[Any, list[CallRecord]]:

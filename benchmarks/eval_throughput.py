@@ -72,7 +72,8 @@ def main() -> None:
     os.environ.setdefault("OPENAI_API_KEY", "sk-fake-benchmark-key")  # the fake server ignores it
     from archon_engine import Limits, load_config
     from archon_engine.evaluation.datasets import Dataset, Item
-    from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
+    from archon_engine.evaluation.records import EvaluationSpec, System
+    from archon_engine.evaluation.runner import evaluate
     from archon_engine.models.cache import ResponseCache
     from archon_engine.models.fake_server import FakeOpenAIServer
 

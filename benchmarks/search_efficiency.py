@@ -321,9 +321,10 @@ def search(dataset, algorithm: str, seed: int, storage: str, backend, kind: str 
 def exhaustive(world: World, dataset, tmp: str, kind: str = "default") -> tuple[dict[str, dict], list[dict]]:
     """Every distinct architecture within the budget evaluated on the dev split (config hash -> figures),
     and every point of the space (``SearchSpace.points()``)."""
-    from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
+    from archon_engine.evaluation.records import EvaluationSpec, System
+    from archon_engine.evaluation.runner import evaluate
     from archon_engine.models.fake import FakeModel
-    from archon_engine.store import config_hash
+    from archon_engine.storage.store import config_hash
 
     probe = search(dataset, "random", 0, f"sqlite:///{tmp}/probe.db", None, kind)
     points = probe.space.points()
@@ -361,7 +362,7 @@ def run_search(
 ):
     """One search until it evaluates the best (or exhausts the space, or MAX_TRIALS trials)."""
     from archon_engine.models.fake import FakeModel
-    from archon_engine.store import config_hash
+    from archon_engine.storage.store import config_hash
 
     backend = FakeModel(world, cost_per_call=COST_PER_CALL)
     runner = search(dataset, algorithm, seed, f"sqlite:///{tmp}/{algorithm}-{seed}.db", backend, kind)
@@ -532,7 +533,7 @@ def main() -> None:
     if not algorithms or set(algorithms) - set(BAYESIAN):
         parser.error(f"--algorithms: choose among {', '.join(BAYESIAN)}")
     from archon_engine.search import Infeasible
-    from archon_engine.store import config_hash
+    from archon_engine.storage.store import config_hash
 
     started, cpu_started = time.perf_counter(), time.process_time()
     load_start = os.getloadavg()[0]

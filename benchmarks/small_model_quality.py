@@ -64,7 +64,8 @@ def figures(evaluation, wall_s: float, items: int) -> dict:
 
 
 def evaluate_one(name: str, arch, dataset, scorer: str) -> dict:
-    from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
+    from archon_engine.evaluation.records import EvaluationSpec, System
+    from archon_engine.evaluation.runner import evaluate
 
     spec = EvaluationSpec(systems=[System.of(arch, name=name)], dataset=dataset, scorer=scorer)
     start = time.perf_counter()

@@ -148,7 +148,7 @@ def test_eval_again_is_answered_from_the_cache_and_stored_each_time(tmp_path, ca
     # the baseline is greedy, so replayed; the architecture samples at 0.7 without a seed: drawn again
     assert len(fake_models.requests) - calls == 2 * 3
     assert (tmp_path / "first.csv").read_text().count("\n") == (tmp_path / "second.csv").read_text().count("\n")
-    from archon_engine.store import Store
+    from archon_engine.storage.store import Store
 
     assert len(Store().evaluations()) == 2
 
@@ -169,7 +169,7 @@ def test_eval_prints_its_id_first_so_that_a_killed_run_can_be_resumed(tmp_path, 
     assert main(args) == 0
 
     err = capsys.readouterr().err
-    from archon_engine.store import Store
+    from archon_engine.storage.store import Store
 
     (evaluation,) = Store().evaluations()
     assert err.startswith(f"evaluation {evaluation.id} (store: ")
@@ -207,7 +207,7 @@ def test_search_prints_the_best_architectures_and_writes_the_winner(tmp_path, ca
 
     out = capsys.readouterr().out
     assert "4 trials" in out and "held-out: trial" in out
-    from archon_engine.store import Store
+    from archon_engine.storage.store import Store
 
     assert Store().evaluations()  # kept in the default run store, <data dir>/archon.sqlite
     best = json.loads((tmp_path / "best.json").read_text())
@@ -223,7 +223,7 @@ def test_search_keeps_each_evaluation_in_the_store_it_is_given(tmp_path, capsys,
 
     assert main([*args, "--store", str(runs), "--no-finalize"]) == 0
 
-    from archon_engine.store import Store
+    from archon_engine.storage.store import Store
 
     stored = Store(runs).evaluations()
     assert len(stored) == 2 and {e.status for e in stored} == {"completed"}

@@ -127,10 +127,24 @@ def test_an_api_key_in_the_environment_never_reaches_the_exports(monkeypatch):
 
     result = leaky_run()
 
-    assert result.answer == f"The key is {CANARY}."  # the canary did flow through the run
+    assert result.answer == "The key is [REDACTED]."  # the canary flowed through the run, redacted as recorded
     for export in (result.to_json(), result.to_json(indent=2), result.trace.to_json()):
         assert CANARY not in export
         assert "[REDACTED]" in export
+
+
+def test_the_model_gets_the_conversation_as_it_is_and_every_record_has_it_redacted(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", CANARY)
+    events = []
+    fake = FakeModel({"generate": [f"The key is {CANARY}."], "rank": [json.dumps({"ranking": [1, 2]})]})
+    layers = [[generator(samples=2, seed=0)], [{"type": "ranker", "model": "fake/rank"}]]
+
+    result = run({"layers": layers}, f"Is {CANARY} a valid key?", backend=fake, on_event=events.append)
+
+    assert all(CANARY in str(request.messages[-1]) for request in fake.requests)  # the user's prompt, as typed
+    assert "The key is [REDACTED]." in str(fake.requests[-1].messages)  # a reply reaches later calls redacted
+    assert CANARY not in result.model_dump_json() and CANARY not in str(result.messages)
+    assert events and all(CANARY not in event.model_dump_json() for event in events)  # the live view's too
 
 
 def test_errors_are_redacted_when_recorded(monkeypatch):
@@ -152,7 +166,7 @@ def test_a_registered_secret_is_redacted_like_an_environment_key(monkeypatch):
 
     result = run({"layers": [[generator(samples=2)]]}, PROMPT, backend=fake)
 
-    assert secret in result.answer
+    assert result.answer == "my secret is [REDACTED]"
     assert secret not in result.to_json()
     assert secret not in result.trace.to_json()
     assert "[REDACTED]" in result.trace.to_json()

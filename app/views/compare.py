@@ -1,6 +1,6 @@
 """Compare: architectures against single-model baselines on a dataset: quality, cost and latency.
 
-The evaluation runs in the background (app.evaluation_job) with the run store and the response
+The evaluation runs in the background (app.jobs.evaluation) with the run store and the response
 cache; while it goes, a fragment redraws the progress bar twice a second. The results are the
 engine's ``Evaluation``: a table per system, quality against cost and latency with the Pareto
 frontier, and every item side by side. An evaluation reopened from History shows here too.
@@ -12,20 +12,20 @@ from pathlib import Path
 import streamlit as st
 from pydantic import ValidationError
 
-from app import evaluation_job, state
-from app.runner import BACKEND_KEY, warm_up
+from app import state
+from app.jobs import evaluation as evaluation_job
+from app.jobs.base import BACKEND_KEY, warm_up
 from app.widgets import charts
 from app.widgets.model_picker import describe as describe_model
 from app.widgets.model_picker import model_options, model_picker
 from archon_engine import estimate, validate
+from archon_engine.design.presets import list_presets, slugify
 from archon_engine.evaluation.datasets import Dataset, DatasetError, load_dataset, shipped_datasets
+from archon_engine.evaluation.records import EvaluationSpec, System, baseline
 from archon_engine.evaluation.report import Evaluation, SystemSummary
-from archon_engine.evaluation.runner import EvaluationSpec, System, baseline
 from archon_engine.evaluation.scorers import registry as scorers
-from archon_engine.models import keys
 from archon_engine.models.catalog import EMBEDDED
-from archon_engine.presets import list_presets, slugify
-from archon_engine.store import StoreError
+from archon_engine.storage.store import StoreError
 
 DESIGN_KEY, PRESETS_KEY, BASELINES_KEY = "compare_design", "compare_presets", "compare_baselines"
 SOURCE_KEY, DATASET_KEY, UPLOAD_KEY, LIMIT_KEY = "compare_source", "compare_dataset", "compare_upload", "compare_limit"
@@ -321,14 +321,14 @@ def downloads(evaluation: Evaluation) -> None:
     with st.container(horizontal=True):
         st.download_button(
             "Download the table (CSV)",
-            keys.redact(evaluation.table().to_csv(index=False)),
+            evaluation.table().to_csv(index=False),
             file_name=f"archon-eval-{slug}.csv",
             mime="text/csv",
             icon=":material/download:",
         )
         st.download_button(
             "Download everything (JSON)",
-            keys.redact(evaluation.model_dump_json(indent=2)),
+            evaluation.model_dump_json(indent=2),
             file_name=f"archon-eval-{slug}.json",
             mime="application/json",
             icon=":material/download:",
@@ -340,13 +340,13 @@ def _answer_card(result, baseline: bool) -> None:
     st.markdown(f"**{result.system}**" + (" · baseline" if baseline else ""))
     st.metric("Score", f"{score.value:.2f}", label_visibility="collapsed")
     if score.extracted is not None:
-        st.caption(f"Extracted answer: {keys.redact(score.extracted)}")
+        st.caption(f"Extracted answer: {score.extracted}")
     if result.output is not None:
-        st.code(keys.redact(result.output), language=None, wrap_lines=True)
+        st.code(result.output, language=None, wrap_lines=True)
     if problem := score.error or result.error:
-        st.error(keys.redact(problem))
+        st.error(problem)
     if score.detail:
-        st.caption(f"Scorer: {keys.redact(score.detail)}")
+        st.caption(f"Scorer: {score.detail}")
     cached = " · from the cache" if result.cached else ""
     calls = "1 call" if result.usage.calls == 1 else f"{result.usage.calls} calls"
     st.caption(f"{result.latency_s:.2f} s · {calls} · ${result.usage.cost_usd:.4g}{cached}")
@@ -362,9 +362,9 @@ def drill_down(evaluation: Evaluation) -> None:
         "Item", answered, format_func=lambda i: f"{i}: {items[i].prompt[:90]}", key=f"{ITEM_KEY}_{evaluation.id}"
     )
     item = items[item_id]
-    st.code(keys.redact(item.prompt), language=None, wrap_lines=True)
+    st.code(item.prompt, language=None, wrap_lines=True)
     if item.reference is not None:
-        st.caption(f"Reference: {keys.redact(item.reference)}")
+        st.caption(f"Reference: {item.reference}")
     baselines = {s.name for s in evaluation.spec.systems if s.baseline}
     results = [r for r in evaluation.results if r.item_id == item_id]
     for start in range(0, len(results), CARDS_PER_ROW):

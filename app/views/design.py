@@ -1,7 +1,7 @@
 """Design: start from a preset, an Archon JSON or scratch; stack layers and edit components; watch
 the graph, the checks and the estimate; rename, export and save the design.
 
-Every change goes through an ``archon_engine.editing`` function and ``state.set_architecture`` (so
+Every change goes through an ``archon_engine.design.editing`` function and ``state.set_architecture`` (so
 it can be undone); what the engine rejects is shown as one message and the design stays as it was.
 """
 
@@ -22,14 +22,13 @@ from archon_engine import (
     ConfigError,
     Estimate,
     Finding,
-    editing,
     estimate,
     load_config,
-    presets,
     to_archon,
     validate,
 )
 from archon_engine.config import component_id
+from archon_engine.design import editing, presets
 
 FOCUS = "design_focus"  # the selected component id (graph clicks and the picker both set it)
 PICK = "design_pick"  # the component picker's widget key

@@ -10,9 +10,9 @@ import sqlite3
 import pandas as pd
 import streamlit as st
 
-from app import evaluation_job, state
-from archon_engine.models import keys
-from archon_engine.store import RunSummary, Store, StoreError
+from app import state
+from app.jobs import evaluation as evaluation_job
+from archon_engine.storage.store import RunSummary, Store, StoreError
 
 RUN_KEY, OTHER_RUN_KEY, EVALUATION_KEY = "history_run", "history_other_run", "history_evaluation"
 NOTICE_KEY = "history_notice"
@@ -26,7 +26,7 @@ def _when(timestamp: float) -> str:
 
 
 def _short(text: str | None, limit: int = 80) -> str:
-    text = " ".join(keys.redact(text or "").split())
+    text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -35,7 +35,7 @@ def _run_label(run: RunSummary) -> str:
 
 
 def _cell(value) -> str:
-    return f"{value:.4g}" if isinstance(value, float) else keys.redact(str(value))
+    return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
 def _flash(text: str) -> None:

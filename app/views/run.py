@@ -1,18 +1,19 @@
 """Run: a prompt through the chosen architecture, with live progress and every call to inspect.
 
-The run happens in the background (app.runner); while it goes, a fragment redraws the progress and
+The run happens in the background (app.jobs.run); while it goes, a fragment redraws the progress and
 the results so far twice a second. Each session keeps its own run in ``st.session_state``.
 """
 
 import streamlit as st
 
 from app import state
-from app.runner import BACKEND_KEY, RunJob, warm_up
+from app.jobs.base import BACKEND_KEY, warm_up
+from app.jobs.run import RunJob
 from app.widgets import trace_view
 from archon_engine import estimate, validate
+from archon_engine.design.presets import slugify
 from archon_engine.models import keys
-from archon_engine.presets import slugify
-from archon_engine.store import StoreError
+from archon_engine.storage.store import StoreError
 
 JOB_KEY = "run_job"
 SHOWN_KEY = "run_shown"  # the result this page last took in: a different last run was reopened elsewhere

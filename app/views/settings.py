@@ -7,7 +7,7 @@ from app import state
 from archon_engine.config import describe_validation_error
 from archon_engine.models import keys, local
 from archon_engine.models.catalog import EMBEDDED, available_models
-from archon_engine.store import StoreError
+from archon_engine.storage.store import StoreError
 
 st.title("Settings")
 
@@ -45,7 +45,7 @@ for provider, names in keys.PROVIDER_KEYS.items():
     rows.append(
         {"provider": provider, "ready": "✅" if typed or configured else "—", "key from": source, "variable": names[0]}
     )
-st.dataframe(rows, hide_index=True, use_container_width=True)
+st.dataframe(rows, hide_index=True, width="stretch")
 
 with st.form("keys", clear_on_submit=True):
     st.selectbox("Provider", list(keys.PROVIDER_KEYS), key=PROVIDER)

@@ -1,7 +1,7 @@
 """What a run did, layer by layer: candidate cards, rankings, critiques, verdicts, unit-test matrices,
 majority votes, fusions with their inputs, and every call's exact messages, instruction and raw response.
 
-Everything is drawn from a ``RunView`` (app.runner): the layers and calls that have arrived so far,
+Everything is drawn from a ``RunView`` (app.jobs.run): the layers and calls that have arrived so far,
 so the same widgets serve a run in progress, a finished run and a cancelled one.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Iterable
 import pandas as pd
 import streamlit as st
 
-from app.runner import RunView
+from app.jobs.run import RunView
 from app.widgets import charts
 from archon_engine import Architecture, Finding
 from archon_engine.components import registry
@@ -22,7 +22,6 @@ from archon_engine.components.instructions import CUSTOM, VARIANTS, variant_of
 from archon_engine.components.prompts import EXPLANATIONS
 from archon_engine.config import ComponentSpec, component_id
 from archon_engine.estimate import Estimate
-from archon_engine.models.keys import redact
 from archon_engine.state import Candidate, ComponentOutput, LayerResult, UnitTest
 from archon_engine.trace import CallRecord, Usage
 
@@ -114,8 +113,7 @@ def instruction_label(spec: ComponentSpec | None, *, full: bool = False) -> str 
 
 
 def shown(text: str) -> str:
-    """``text`` redacted, and cut to SHOWN_TEXT characters with a note saying how many more there are."""
-    text = redact(text)
+    """``text`` cut to SHOWN_TEXT characters with a note saying how many more there are."""
     if len(text) <= SHOWN_TEXT:
         return text
     return f"{text[:SHOWN_TEXT]}\n… {len(text) - SHOWN_TEXT:,} more characters: download the trace to read them all"
@@ -192,9 +190,9 @@ def call_details(call: CallRecord, spec: ComponentSpec | None = None) -> None:
     label = f"{_call_icon(call)} {call.id} · {call.component} · {call.role} · {call.latency_s:.2f} s · {tokens}"
     with st.expander(label):
         if call.error:
-            st.error(f"Provider error: {redact(call.error)}", icon="❌")
+            st.error(f"Provider error: {call.error}", icon="❌")
         if call.parse_error:
-            st.warning(f"The reply could not be parsed: {redact(call.parse_error)}", icon="⚠️")
+            st.warning(f"The reply could not be parsed: {call.parse_error}", icon="⚠️")
         params = {k: v for k, v in call.params.items() if k != "response_schema"}
         facts = [f"model `{call.model}`", *(f"{k}={v}" for k, v in params.items())]
         facts += [money(call.cost_usd), f"{call.start_s:.2f}–{call.end_s:.2f} s", f"retries {call.retries}"]
@@ -260,7 +258,7 @@ def candidate_card(
                 for cid in candidate.inputs:
                     seen = catalog.get(cid)
                     st.markdown(f"**{cid}**")
-                    st.markdown(redact(seen.text.strip()) if seen else "*(text not available)*")
+                    st.markdown(seen.text.strip() if seen else "*(text not available)*")
 
 
 def _produced(outputs: list[ComponentOutput], layer: LayerResult, calls: dict[str, CallRecord], catalog, specs) -> None:
@@ -291,8 +289,8 @@ def _critiques(output: ComponentOutput, inputs: list[Candidate], calls: dict[str
             if critique is None:
                 st.warning("No critique for this candidate.")
             else:
-                st.markdown(f":green[**Strengths**] {redact(critique.strengths)}")
-                st.markdown(f":orange[**Weaknesses**] {redact(critique.weaknesses)}")
+                st.markdown(f":green[**Strengths**] {critique.strengths}")
+                st.markdown(f":orange[**Weaknesses**] {critique.weaknesses}")
 
 
 def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
@@ -301,9 +299,9 @@ def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
         st.error("This ranker returned no ranking.")
         return
     if ranking.failed:
-        st.error(f"The ranking failed, so nothing was cut: {redact(ranking.reason)}", icon="⚠️")
+        st.error(f"The ranking failed, so nothing was cut: {ranking.reason}", icon="⚠️")
     elif ranking.reason:
-        st.info(f"**Ranker's reason:** {redact(ranking.reason)}", icon="🏆")
+        st.info(f"**Ranker's reason:** {ranking.reason}", icon="🏆")
     kept = set(ranking.kept)
     rows = [
         {
@@ -311,7 +309,7 @@ def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
             "candidate": cid,
             "outcome": "kept" if cid in kept else "cut",
             "from": catalog[cid].source if cid in catalog else "",
-            "text": redact(catalog[cid].text.strip()) if cid in catalog else "",
+            "text": catalog[cid].text.strip() if cid in catalog else "",
         }
         for rank, cid in enumerate(ranking.order, start=1)
     ]
@@ -348,22 +346,22 @@ def vote_view(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
         )
     else:
         st.markdown(
-            f"**Winner:** `{redact(vote.winner)}` with {vote.counts[vote.winner]} of {len(vote.answers)} votes "
+            f"**Winner:** `{vote.winner}` with {vote.counts[vote.winner]} of {len(vote.answers)} votes "
             f"· passed on: {kept}",
             help=f"Answers read with the `{vote.extractor}` extractor; equal answers vote together.",
         )
         if vote.tie_break:
-            st.info(f"**Tie broken:** {redact(vote.tie_break)}", icon="⚖️")
+            st.info(f"**Tie broken:** {vote.tie_break}", icon="⚖️")
         st.plotly_chart(charts.votes(vote.counts, vote.winner, len(silent)), config={"displaylogo": False})
     if silent:
         st.caption(f"No answer found in {', '.join(silent)}: they did not vote.")
     rows = [
         {
             "candidate": cid,
-            "answer": redact(answer) if answer is not None else "—",
+            "answer": answer if answer is not None else "—",
             "votes": vote.counts.get(answer, 0) if answer is not None else 0,
             "outcome": "passed on" if cid in vote.kept else "voted" if answer is not None else "no answer",
-            "text": redact(catalog[cid].text.strip()) if cid in catalog else "",
+            "text": catalog[cid].text.strip() if cid in catalog else "",
         }
         for cid, answer in vote.answers.items()
     ]
@@ -399,7 +397,7 @@ def _unit_tests(output: ComponentOutput) -> None:
     if not tests:
         st.error("No unit tests were written: see the errors and calls below.")
         return
-    st.markdown("\n".join(f"{i}. {redact(t.text)}" for i, t in enumerate(tests, start=1)))
+    st.markdown("\n".join(f"{i}. {t.text}" for i, t in enumerate(tests, start=1)))
 
 
 def unit_test_matrix(output: ComponentOutput, tests: dict[str, UnitTest], order: list[str]) -> pd.DataFrame:
@@ -430,11 +428,11 @@ def _evaluation(output: ComponentOutput, layer: LayerResult, tests: dict[str, Un
         for i, tid in enumerate(test_ids, start=1)
     }
     st.dataframe(matrix, column_config=config)
-    legend = [f"**T{i}** {redact(tests[tid].text) if tid in tests else tid}" for i, tid in enumerate(test_ids, start=1)]
+    legend = [f"**T{i}** {tests[tid].text if tid in tests else tid}" for i, tid in enumerate(test_ids, start=1)]
     st.caption(" · ".join(legend) + " — ✅ passed, ❌ failed, ❔ no parseable result")
     with st.expander("Why each test passed or failed"):
         rows = [
-            {"candidate": r.candidate_id, "test": r.test_id, "result": PASS_MARKS[r.passed], "reason": redact(r.reason)}
+            {"candidate": r.candidate_id, "test": r.test_id, "result": PASS_MARKS[r.passed], "reason": r.reason}
             for r in output.test_results
         ]
         st.dataframe(pd.DataFrame(rows), hide_index=True)
@@ -471,7 +469,7 @@ def layer_view(view: RunView, index: int) -> None:
         calls_list(calls, specs)
         return
     for error in layer.errors:
-        st.warning(redact(error), icon="⚠️")
+        st.warning(error, icon="⚠️")
     catalog = view.candidates_by_id()
     by_call = {c.id: c for c in view.calls}
     inputs = _inputs_of(view, index)
@@ -599,21 +597,21 @@ def _layer_bars(view: RunView) -> None:
 def outcome(view: RunView) -> None:
     """The final answer (or why there is none) and the run's totals."""
     prompt = view.prompt if len(view.prompt) <= 160 else view.prompt[:160] + "…"
-    st.caption(f"Last run: “{redact(prompt)}” on “{view.architecture.name}”")
+    st.caption(f"Last run: “{prompt}” on “{view.architecture.name}”")
     if view.answer is not None:
-        st.success(redact(view.answer), title="Final answer", icon="🏁")
+        st.success(view.answer, title="Final answer", icon="🏁")
     if view.status == "failed":
-        st.error(f"The run failed: {redact(view.error or 'no answer')}", icon="🚫")
+        st.error(f"The run failed: {view.error or 'no answer'}", icon="🚫")
     elif view.status == "budget_exceeded":
         st.warning(
-            f"The run stopped at the budget cap: {redact(view.error or '')}. What finished is below; "
+            f"The run stopped at the budget cap: {view.error or ''}. What finished is below; "
             "raise the cap on the Settings page.",
             icon="💰",
         )
     elif view.status == "cancelled":
         st.warning("The run was cancelled. What had finished is below; calls in flight are marked cancelled.", icon="⏹️")
     elif view.status == "error":
-        st.error(f"The run could not start or stopped unexpectedly: {redact(view.error or '')}", icon="🚫")
+        st.error(f"The run could not start or stopped unexpectedly: {view.error or ''}", icon="🚫")
     usage = view.trace.total()
     a, b, c, d = st.columns(4)
     a.metric(

@@ -1,4 +1,5 @@
-"""Component types. Each module registers one; ``registry`` looks them up by name."""
+"""Component types: the built-in ones are listed here (installed plugins add theirs, see ``archon_engine.plugins``);
+``registry`` looks them up by name."""
 
 from archon_engine.components import (  # noqa: F401  (importing registers them)
     critic,
@@ -11,6 +12,6 @@ from archon_engine.components import (  # noqa: F401  (importing registers them)
     verifier,
 )
 from archon_engine.components.base import Component, Plan
-from archon_engine.components.registry import get, register, spec_class, types
+from archon_engine.components.registry import get, register, types
 
-__all__ = ["Component", "Plan", "get", "register", "spec_class", "types"]
+__all__ = ["Component", "Plan", "get", "register", "types"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from archon_engine.config import ComponentSpec
+from archon_engine.config import ComponentSpec, register_spec_class
 
 if TYPE_CHECKING:
     from archon_engine.components.base import Component
@@ -15,17 +15,12 @@ _COMPONENTS: dict[str, type[Component]] = {}
 def register(cls: type[Component]) -> type[Component]:
     """Class decorator: make ``cls`` available under ``cls.type`` in architectures."""
     _COMPONENTS[cls.type] = cls
+    register_spec_class(cls.type, cls.spec_class)
     return cls
 
 
 def get(type_name: str) -> type[Component] | None:
     return _COMPONENTS.get(type_name)
-
-
-def spec_class(type_name: str) -> type[ComponentSpec]:
-    """The spec model for a type; unknown types get the generic spec (``validate`` reports them)."""
-    component = get(type_name)
-    return component.spec_class if component else ComponentSpec
 
 
 def types() -> list[str]:

@@ -3,17 +3,14 @@ tokens; the Pareto frontier; the best single model; and every item side by side.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
+from archon_engine.evaluation.records import EvaluationSpec, ItemResult
 from archon_engine.evaluation.stats import Interval, bootstrap_ci
-from archon_engine.models.keys import redact
-
-if TYPE_CHECKING:
-    from archon_engine.evaluation.runner import EvaluationSpec, ItemResult
 
 
 class SystemSummary(BaseModel):
@@ -118,9 +115,9 @@ class Evaluation(BaseModel):
         ]
 
     def items_table(self) -> pd.DataFrame:
-        """One row per item and system: prompt, reference, output, score and the scorer's detail (secrets redacted)."""
+        """One row per item and system: prompt, reference, output, score and the scorer's detail."""
         items = {item.id: item for item in self.spec.dataset.items}
-        table = pd.DataFrame(
+        return pd.DataFrame(
             [
                 {
                     "item": r.item_id,
@@ -137,7 +134,3 @@ class Evaluation(BaseModel):
                 for r in self.results
             ]
         )
-        for column in ("prompt", "output", "detail"):
-            if column in table:
-                table[column] = table[column].map(lambda text: redact(text) if isinstance(text, str) else text)
-        return table

@@ -19,12 +19,10 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
-
-from archon_engine.config import Architecture, ComponentSpec
-from archon_engine.evaluation.datasets import Dataset, Item
+from archon_engine.evaluation.datasets import Item
+from archon_engine.evaluation.records import EvaluationSpec, ItemResult, Progress, System
 from archon_engine.evaluation.report import Evaluation
 from archon_engine.evaluation.scorers import registry as scorers
 from archon_engine.evaluation.scorers.base import Score, Scorer
@@ -32,82 +30,10 @@ from archon_engine.execution import RunResult, arun
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import CachedBackend, ResponseCache
 from archon_engine.models.client import Limits, ModelClient, Throttle
-from archon_engine.store import Store, config_hash
-from archon_engine.trace import Trace, Usage
+from archon_engine.models.keys import redacted
+from archon_engine.storage.store import Store, config_hash
+from archon_engine.trace import Trace
 from archon_engine.validation import ArchitectureError, validate
-
-
-class System(BaseModel):
-    """One contender: an architecture under a name. Baselines are single model calls."""
-
-    name: str
-    architecture: Architecture
-    baseline: bool = False
-
-    @classmethod
-    def of(cls, architecture: Architecture, name: str | None = None) -> System:
-        return cls(name=name or architecture.name, architecture=architecture)
-
-
-def baseline(model: str, *, temperature: float = 0.0, max_tokens: int = 512) -> System:
-    """A single call to ``model`` (greedy by default), as a system."""
-    spec = ComponentSpec(type="generator", model=model, temperature=temperature, max_tokens=max_tokens)
-    arch = Architecture(name=model, description=f"one call to {model}", layers=[[spec]])
-    return System(name=model, architecture=arch, baseline=True)
-
-
-class EvaluationSpec(BaseModel):
-    """What to evaluate: systems, a dataset, a scorer (with options such as a judge model)."""
-
-    name: str = ""
-    systems: list[System] = Field(min_length=1)
-    dataset: Dataset
-    scorer: str
-    scorer_options: dict[str, Any] = Field(default_factory=dict)
-    baseline_system: str | None = None  # pairwise judging compares every system with this one
-    system_prompt: str | None = None
-
-    @model_validator(mode="after")
-    def _check(self) -> EvaluationSpec:
-        names = [s.name for s in self.systems]
-        if len(set(names)) != len(names):
-            raise ValueError(f"system names must be unique: {names}")
-        scorer = scorers.get(self.scorer, **self.scorer_options)  # a ValueError naming the known ones
-        if scorer.needs_baseline and self.comparison_baseline() is None:
-            raise ValueError(f"the {self.scorer!r} scorer needs a baseline system to compare against")
-        if self.baseline_system is not None and self.baseline_system not in names:
-            raise ValueError(f"baseline_system {self.baseline_system!r} is not one of the systems {names}")
-        return self
-
-    def comparison_baseline(self) -> str | None:
-        if self.baseline_system:
-            return self.baseline_system
-        return next((s.name for s in self.systems if s.baseline), None)
-
-
-class ItemResult(BaseModel):
-    """One system's answer to one item, its score, and what it cost."""
-
-    system: str
-    item_id: str
-    config_hash: str
-    item_key: str  # hash of the conversation the item sends
-    status: Literal["completed", "failed", "budget_exceeded"]
-    output: str | None = None
-    error: str | None = None
-    score: Score
-    usage: Usage  # the system's calls (not the judge's)
-    judge_usage: Usage = Field(default_factory=Usage)
-    latency_s: float  # wall time of the system on this item
-    latency_replayed: bool = False  # every call came from the cache; latency_s is from an earlier live run
-    cached: bool = False  # every call of the system came from the cache
-    trace: Trace = Field(default_factory=Trace)
-
-
-class Progress(BaseModel):
-    done: int
-    total: int
-    last: ItemResult | None = None
 
 
 def item_key(item: Item, system_prompt: str | None) -> str:
@@ -143,7 +69,8 @@ async def aevaluate(
     limits = limits or Limits(concurrency=32)
     throttle = Throttle(limits)
     scorer = scorers.get(spec.scorer, **spec.scorer_options)
-    evaluation_id = resume or (store.create_evaluation(spec) if store else None)
+    recorded = redacted(spec)  # what the store and the result hold; the items go to the models as they are
+    evaluation_id = resume or (store.create_evaluation(recorded) if store else None)
     if resume and store is None:
         raise ValueError("resume needs the store that holds the evaluation")
     done = {(r.system, r.item_id): r for r in store.item_results(resume)} if resume else {}
@@ -182,7 +109,7 @@ async def aevaluate(
             status=run.status,
             output=run.answer,
             error=run.error,
-            score=score,
+            score=redacted(score),  # the runs' records are redacted already; a scorer's detail may quote the item
             usage=run.usage,
             judge_usage=judge.trace.total(),
             latency_s=latency,
@@ -213,7 +140,7 @@ async def aevaluate(
     finally:
         if store is not None:
             store.set_evaluation_status(evaluation_id, status)
-    return Evaluation(id=evaluation_id, spec=spec, results=_in_order(results, spec), status=status)
+    return Evaluation(id=evaluation_id, spec=recorded, results=_in_order(results, spec), status=status)
 
 
 async def _score(

@@ -19,9 +19,9 @@ import threading
 from collections import Counter
 from pathlib import Path
 
-from archon_engine import sqlite
 from archon_engine.models import keys
 from archon_engine.models.base import ModelBackend, ModelReply, ModelRequest
+from archon_engine.storage import sqlite
 
 
 def request_key(request: ModelRequest, occurrence: int = 0) -> str:

@@ -114,7 +114,7 @@ class ModelClient:
             component_type=component_type,
             role=request.role,
             model=request.model,
-            messages=request.messages,
+            messages=keys.redacted(request.messages),  # the model gets them as they are; the record, redacted
             params=_params(request),
         )
         try:
@@ -154,7 +154,7 @@ class ModelClient:
                 record.error = keys.redact(f"{type(exc).__name__}: {exc}")
                 return
             record.error = None
-            record.raw_response = reply.text
+            record.raw_response = keys.redact(reply.text)  # what every component reads: nothing later sees a key
             record.prompt_tokens = reply.prompt_tokens
             record.completion_tokens = reply.completion_tokens
             record.cost_usd = reply.cost_usd

@@ -1,7 +1,9 @@
 """Provider API keys: where they come from, which providers are ready, and redaction.
 
 Keys are read from the environment and a ``.env`` file in the working directory (which never
-overrides the environment). Anything that looks like a secret is redacted from every export.
+overrides the environment). Secrets are redacted once, where records and results are made: every
+call record as the model client writes it, every run's and evaluation's result as it is built. So
+the trace, the store, the cache, exports and pages only ever see ``[REDACTED]``.
 """
 
 from __future__ import annotations
@@ -10,6 +12,11 @@ import os
 import re
 import threading
 from pathlib import Path
+from typing import TypeVar
+
+from pydantic import BaseModel
+
+T = TypeVar("T")
 
 # litellm provider prefix -> environment variables that make it usable (any one suffices)
 PROVIDER_KEYS: dict[str, tuple[str, ...]] = {
@@ -61,6 +68,19 @@ def redact(text: str) -> str:
     for value in secret_values():
         text = text.replace(value, "[REDACTED]")
     return text
+
+
+def redacted(value: T) -> T:
+    """``value`` with every known secret replaced: text, lists and dicts of it, or a pydantic model (a copy)."""
+    if isinstance(value, str):
+        return redact(value)  # type: ignore[return-value]
+    if isinstance(value, BaseModel):
+        return type(value).model_validate_json(redact(value.model_dump_json()))
+    if isinstance(value, list):
+        return [redacted(item) for item in value]  # type: ignore[return-value]
+    if isinstance(value, dict):
+        return {key: redacted(item) for key, item in value.items()}  # type: ignore[return-value]
+    return value
 
 
 def provider_of(model: str) -> str:

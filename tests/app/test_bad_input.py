@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from archon_engine import FakeModel, load_config
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
-BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY
+BACKEND_KEY = "run_backend"  # app.jobs.base.BACKEND_KEY
 ONE_MB = "Summarise this. " + "word " * 200_000
 
 

@@ -17,8 +17,8 @@ from archon_engine.models import keys
 from archon_engine.models.fake import default_reply
 
 APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
-BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY: the test hook for the model backend
-JOB_KEY = "evaluation_job"  # app.evaluation_job.JOB_KEY
+BACKEND_KEY = "run_backend"  # app.jobs.base.BACKEND_KEY: the test hook for the model backend
+JOB_KEY = "evaluation_job"  # app.jobs.evaluation.JOB_KEY
 EMBEDDED = "local/smollm2-135m"
 
 

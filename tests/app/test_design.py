@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from archon_engine import load_config
-from archon_engine.presets import BUILTIN_DIR, list_presets
+from archon_engine.design.presets import BUILTIN_DIR, list_presets
 
 APP = str(Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py")
 STARTING_SLUG = "single-model"  # app.state.STARTING_PRESET

@@ -11,13 +11,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from archon_engine import FakeModel, load_config, run
+from archon_engine.design.presets import BUILTIN_DIR
 from archon_engine.evaluation.datasets import get_dataset
-from archon_engine.evaluation.runner import EvaluationSpec, System, baseline, evaluate
-from archon_engine.presets import BUILTIN_DIR
-from archon_engine.store import Store
+from archon_engine.evaluation.records import EvaluationSpec, System, baseline
+from archon_engine.evaluation.runner import evaluate
+from archon_engine.storage.store import Store
 
 APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
-BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY: the test hook for the model backend
+BACKEND_KEY = "run_backend"  # app.jobs.base.BACKEND_KEY: the test hook for the model backend
 EMBEDDED = "local/smollm2-135m"
 
 

@@ -12,10 +12,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from archon_engine import FakeModel, ModelError, load_config
-from archon_engine.presets import BUILTIN_DIR, list_presets
+from archon_engine.design.presets import BUILTIN_DIR, list_presets
 
 APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
-BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY: the test hook for the model backend
+BACKEND_KEY = "run_backend"  # app.jobs.base.BACKEND_KEY: the test hook for the model backend
 
 
 def run_page(architecture=None, backend=None) -> AppTest:

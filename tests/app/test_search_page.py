@@ -19,11 +19,11 @@ from archon_engine.evaluation.datasets import shipped_datasets
 from archon_engine.models import keys
 from archon_engine.models.fake import default_reply
 from archon_engine.search import STOPPED
-from archon_engine.store import Store
+from archon_engine.storage.store import Store
 
 PAGES = Path(__file__).resolve().parents[2] / "app" / "views"
-BACKEND_KEY = "run_backend"  # app.runner.BACKEND_KEY: the test hook for the model backend
-JOB_KEY = "search_job"  # app.search_job.JOB_KEY
+BACKEND_KEY = "run_backend"  # app.jobs.base.BACKEND_KEY: the test hook for the model backend
+JOB_KEY = "search_job"  # app.jobs.search.JOB_KEY
 EMBEDDED = "local/smollm2-135m"
 NAVIGATION = """
 import streamlit as st
@@ -338,7 +338,7 @@ def test_a_failing_search_is_one_message_without_its_secrets(tmp_path, monkeypat
     def broken(*args, **kwargs):
         raise RuntimeError(f"cannot open the storage with {secret}")
 
-    monkeypatch.setattr("app.search_job.Search", broken)
+    monkeypatch.setattr("app.jobs.search.Search", broken)
     at = run_search(small_space(search_page(tmp_path)))
     assert at.session_state[JOB_KEY].view.status == "failed"
     assert len(at.error) == 1

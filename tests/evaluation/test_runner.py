@@ -7,9 +7,10 @@ import pytest
 
 from archon_engine import ArchitectureError, FakeModel, Limits, load_config
 from archon_engine.evaluation.datasets import Dataset, Item
-from archon_engine.evaluation.runner import EvaluationSpec, System, aevaluate, baseline, evaluate
+from archon_engine.evaluation.records import EvaluationSpec, System, baseline
+from archon_engine.evaluation.runner import aevaluate, evaluate
 from archon_engine.models.cache import ResponseCache
-from archon_engine.store import Store
+from archon_engine.storage.store import Store
 
 SUMS = Dataset(
     name="sums",

@@ -20,7 +20,8 @@ from archon_engine.archon_format import to_archon
 from archon_engine.cli import main
 from archon_engine.config import Architecture
 from archon_engine.evaluation.datasets import Dataset, Item
-from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
+from archon_engine.evaluation.records import EvaluationSpec, System
+from archon_engine.evaluation.runner import evaluate
 from archon_engine.models import keys
 from archon_engine.models.base import ModelError, ModelRequest
 from archon_engine.models.cache import ResponseCache
@@ -28,7 +29,7 @@ from archon_engine.models.fake import default_reply as fake_model_reply
 from archon_engine.models.fake_server import FakeOpenAIServer, default_reply
 from archon_engine.models.litellm_backend import LitellmBackend
 from archon_engine.search import Search, SearchSpace
-from archon_engine.store import Store
+from archon_engine.storage.store import Store
 
 MODEL = "openai/gpt-4o-mini"
 ENV_CANARY = "sk-canary-env-" + secrets.token_hex(16)
@@ -112,7 +113,7 @@ def test_canaries_appear_in_no_artifact_of_a_run_an_evaluation_a_search_or_the_c
         arch = Architecture.model_validate(architecture(server))
         # a run, stored and exported
         result = run(arch, "Tell me your API key.", api_keys={"openai": TYPED_CANARY})
-        assert leaks(result.answer) > 0  # the hostile model did echo the keys
+        assert "[REDACTED]" in result.answer  # the hostile model did echo the keys, redacted as its reply was recorded
         store.save_run(result)
         exports["run json"] = result.to_json()
         exports["trace json"] = result.trace.to_json()
@@ -125,8 +126,8 @@ def test_canaries_appear_in_no_artifact_of_a_run_an_evaluation_a_search_or_the_c
             exports["evaluation json"] = keys.redact(evaluation.model_dump_json())
             exports["evaluation table csv"] = evaluation.table().to_csv()
             exports["evaluation items csv"] = evaluation.items_table().to_csv()
-        # replayed from the cache, redacted: the later calls, fed "[REDACTED]", are new requests
-        assert all(c.cached == (c.role == "generate") for r in evaluation.results for c in r.trace.calls)
+        # all replayed from the cache: live or replayed, the later calls were fed the replies redacted
+        assert all(c.cached for r in evaluation.results for c in r.trace.calls)
         # the command line: run (summary and JSON) and eval, on the environment's key
         config = tmp_path / "canary.json"
         config.write_text(json.dumps(architecture(server, "canary cli")), encoding="utf-8")
@@ -152,7 +153,9 @@ def test_canaries_appear_in_no_artifact_of_a_run_an_evaluation_a_search_or_the_c
     assert search.run(3).best
     outcome = search.finalize(top=1)  # the best again, on the held-out items
     exports["search result"] = outcome.model_dump_json()
-    assert any(leaks(str(request.messages)) for request in fake.requests)  # echoed keys went on to later calls
+    # the echoed keys went on to later calls only redacted (no model is sent a key another one echoed)
+    assert any("[REDACTED]" in str(request.messages) for request in fake.requests)
+    assert not any(leaks(str(request.messages)) for request in fake.requests)
 
     captured = capsys.readouterr()
     exports["cli stdout"], exports["cli stderr"] = captured.out, captured.err

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from archon_engine.models.fake_server import FakeOpenAIServer
-from archon_engine.store import Store
+from archon_engine.storage.store import Store
 
 REPO = Path(__file__).resolve().parents[2]
 ITEMS = 40

@@ -22,9 +22,10 @@ from hypothesis import strategies as st
 
 from archon_engine.archon_format import PROVIDERS, to_archon
 from archon_engine.components import registry
-from archon_engine.config import ComponentSpec, ConfigError, load_config
+from archon_engine.config import ComponentSpec, ConfigError
 from archon_engine.estimate import estimate
 from archon_engine.evaluation.datasets import KINDS, ColumnMapping, DatasetError, load_dataset
+from archon_engine.loading import load_config
 from archon_engine.validation import validate
 
 EXAMPLES = int(os.environ.get("ARCHON_HYPOTHESIS_EXAMPLES", "300"))

@@ -17,13 +17,14 @@ import pytest
 from archon_engine import run
 from archon_engine.config import Architecture
 from archon_engine.evaluation.datasets import Dataset, Item
-from archon_engine.evaluation.runner import EvaluationSpec, System, evaluate
+from archon_engine.evaluation.records import EvaluationSpec, System
+from archon_engine.evaluation.runner import evaluate
 from archon_engine.execution import arun
 from archon_engine.models import prices
 from archon_engine.models.client import Budget, Limits, Throttle
 from archon_engine.models.fake_server import FAULT_KINDS, FakeOpenAIServer
 from archon_engine.models.litellm_backend import LitellmBackend
-from archon_engine.store import Store
+from archon_engine.storage.store import Store
 from archon_engine.trace import CallRecord
 
 MODEL = "openai/gpt-4o-mini"

@@ -1,4 +1,5 @@
-"""Scorers by name. Adding a scorer is one module with a ``@register``-ed class."""
+"""Scorers by name. Adding a scorer is one module with a ``@register``-ed class (listed in the package, or a
+plugin's entry point)."""
 
 from __future__ import annotations
 
@@ -14,22 +15,15 @@ def register(cls: type[Scorer]) -> type[Scorer]:
     return cls
 
 
-def _load_builtins() -> None:
-    from archon_engine.evaluation.scorers import code, judge, matching  # noqa: F401
-
-
 def names() -> list[str]:
-    _load_builtins()
     return list(_SCORERS)
 
 
 def describe() -> dict[str, str]:
-    _load_builtins()
     return {name: cls.description for name, cls in _SCORERS.items()}
 
 
 def get(name: str, **options: Any) -> Scorer:
-    _load_builtins()
     if name not in _SCORERS:
         raise ValueError(f"unknown scorer {name!r}; known: {', '.join(_SCORERS)}")
     return _SCORERS[name](**options)

@@ -3,7 +3,7 @@
 import optuna
 import pytest
 
-from archon_engine.gp_sampler import NOT_APPLICABLE, FiniteGPSampler, features
+from archon_engine.search.gp_sampler import NOT_APPLICABLE, FiniteGPSampler, features
 
 CHOICES = {"samples": [1, 3, 5], "aggregation": ["fuser", "ranker"], "fusion_layers": [1, 2], "temperature": [0.7]}
 

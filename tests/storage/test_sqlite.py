@@ -5,7 +5,7 @@ import multiprocessing
 import pytest
 
 from archon_engine.models.cache import ResponseCache
-from archon_engine.store import Store
+from archon_engine.storage.store import Store
 
 PROCESSES = 8
 

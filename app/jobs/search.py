@@ -1,13 +1,12 @@
-"""Runs an architecture search (ITAS) in the background and reports each finished trial to the Search page.
+"""An architecture search (ITAS) in the background, reporting each finished trial to the Search page.
 
-``Search.run`` is synchronous and evaluates every trial on an event loop of its own (where ``stop`` can
-cancel it), so a search runs in a plain daemon thread (not on the app's shared loop). The engine's ``on_trial``
-callback puts each finished trial on the job's queue; the page drains it with ``SearchJob.poll`` into a
-``SearchView``. ``SearchJob.stop`` ends the search at once: the evaluation in progress is cancelled and its
-trial ends failed ("stopped"). ``SearchJob.finalize`` re-evaluates the best architectures on the held-out
-split, in another thread (``stop_held_out`` cancels it). Every evaluation goes to the run store, like the
-Compare page's, so the History page lists them (a stopped one as cancelled). Each browser session keeps its
-own job in ``st.session_state``.
+``Search.run`` is synchronous and evaluates every trial on an event loop of its own (where ``stop`` can cancel
+it), so a search works in a thread of its own (not on the app's shared loop). The engine's ``on_trial``
+callback queues each finished trial; ``SearchJob.poll`` applies them to a ``SearchView``. ``SearchJob.stop``
+ends the search at once: the evaluation in progress is cancelled and its trial ends failed ("stopped").
+``SearchJob.finalize`` re-evaluates the best architectures on the held-out split, in another thread
+(``stop_held_out`` cancels it). Every evaluation goes to the run store, like the Compare page's, so the
+History page lists them (a stopped one as cancelled).
 
 Studies live in Optuna's default storage (SQLite under the data folder) and are named after the
 settings, so a search with the same settings continues its study: what was evaluated stays evaluated.
@@ -25,24 +24,16 @@ from typing import Any, Literal
 import streamlit as st
 from pydantic import BaseModel, Field
 
-from app.runner import QueuedJob
+from app import state
+from app.jobs.base import BACKEND_KEY, Job, JobView, session_cache
 from archon_engine.evaluation.datasets import Dataset
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import ResponseCache
 from archon_engine.models.client import Limits
-from archon_engine.models.keys import redact
-from archon_engine.search import (
-    Algorithm,
-    HeldOutResult,
-    Objective,
-    Search,
-    SearchBudget,
-    SearchResult,
-    SearchSpace,
-    Stopped,
-    TrialSummary,
-)
-from archon_engine.store import Store
+from archon_engine.search import HeldOutResult, Search, SearchBudget, SearchResult, SearchSpace, Stopped, TrialSummary
+from archon_engine.search.study import Algorithm
+from archon_engine.search.trials import Objective
+from archon_engine.storage.store import Store, StoreError
 
 JOB_KEY = "search_job"  # session-state key of the session's search job
 
@@ -101,7 +92,7 @@ class _HeldOut:
 
 
 @dataclass
-class SearchView:
+class SearchView(JobView):
     """What is known about one search so far."""
 
     request: SearchRequest
@@ -120,21 +111,11 @@ class SearchView:
     held_out: list[HeldOutResult] | None = None
     held_out_error: str | None = None
     held_out_stopped: bool = False
-    notice: str | None = None  # something the user should know about this search (set by the page)
-    started_at: float = field(default_factory=time.monotonic)
-    finished_at: float | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in ("completed", "stopped", "failed")
+    notice: str | None = None  # something the user should know about this search (set by start)
 
     @property
     def fraction(self) -> float:
         return min(self.evaluations / self.request.evaluations, 1.0)
-
-    @property
-    def elapsed_s(self) -> float:
-        return (self.finished_at or time.monotonic()) - self.started_at
 
     def count(self, state: str) -> int:
         return sum(t.state == state for t in self.trials)
@@ -147,11 +128,37 @@ class SearchView:
         return [t for t in self.trials if t.state == "COMPLETE" and t.architecture is not None]
 
 
+def start(request: SearchRequest) -> SearchJob:
+    """Start a search for this session (stopping its previous one) with its keys, limits, cache and store.
+
+    A store that cannot be opened becomes the search's notice: its evaluations are then not kept in the history.
+    """
+    ss = st.session_state
+    if (previous := ss.get(JOB_KEY)) is not None:
+        previous.stop()  # a double click must not leave a search going unseen
+    cache = session_cache()
+    try:
+        store, notice = state.store(), None
+    except StoreError as exc:
+        store, notice = None, f"This search's evaluations will not be kept in the history: {exc}"
+    job = SearchJob(
+        request,
+        backend=ss.get(BACKEND_KEY),
+        api_keys=state.api_keys(),
+        cache=cache,
+        limits=state.settings().limits(),
+        store=store,
+    )
+    job.view.notice = notice
+    ss[JOB_KEY] = job.start()
+    return job
+
+
 def session_job() -> SearchJob | None:
     return st.session_state.get(JOB_KEY)
 
 
-class SearchJob(QueuedJob):
+class SearchJob(Job):
     """One search in the background. ``poll`` moves its trials into ``view``; ``stop`` ends it."""
 
     def __init__(
@@ -181,7 +188,7 @@ class SearchJob(QueuedJob):
     # --- the search --------------------------------------------------------------------------
 
     def start(self) -> SearchJob:
-        threading.Thread(target=self._main, name="archon-search", daemon=True).start()
+        self._in_thread("archon-search", self._run, lambda error: _Finished("failed", self._result_or_none(), error))
         return self
 
     def _build(self) -> Search:
@@ -200,18 +207,15 @@ class SearchJob(QueuedJob):
             **self._kwargs,
         )
 
-    def _main(self) -> None:
-        try:
-            search = self._search = self._build()
-            earlier = search.result()
-            split = (len(search.dev.items), len(search.held_out.items))
-            self._events.put(_Started(earlier.trials, [t.number for t in earlier.best], split))
-            budget = self.view.request.evaluations
-            result = earlier if self._stop.is_set() else search.run(budget, on_trial=self._on_trial)
-        except Exception as exc:  # a storage, engine or provider failure: say what it was; trials so far stay
-            self._events.put(_Finished("failed", self._result_or_none(), redact(f"{type(exc).__name__}: {exc}")))
-            return
-        self._events.put(_Finished("stopped" if self._stop.is_set() else "completed", result))
+    def _run(self) -> _Finished:
+        """Runs in the search's thread: the study so far, then the search; a failure keeps the trials so far."""
+        search = self._search = self._build()
+        earlier = search.result()
+        split = (len(search.dev.items), len(search.held_out.items))
+        self._events.put(_Started(earlier.trials, [t.number for t in earlier.best], split))
+        budget = self.view.request.evaluations
+        result = earlier if self._stop.is_set() else search.run(budget, on_trial=self._on_trial)
+        return _Finished("stopped" if self._stop.is_set() else "completed", result)
 
     def _on_trial(self, trial: TrialSummary) -> None:
         """Runs in the search's thread after each trial, with the study's best so far."""
@@ -251,23 +255,19 @@ class SearchJob(QueuedJob):
             return
         view = self.view
         view.finalizing, view.held_out, view.held_out_error, view.held_out_stopped = True, None, None, False
-        threading.Thread(target=self._finalize, args=(top,), name="archon-search-held-out", daemon=True).start()
+        self._in_thread("archon-search-held-out", lambda: self._held_out(top), lambda error: _HeldOut(error=error))
 
     def stop_held_out(self) -> None:
         """Cancel the held-out check in progress (from any thread); what it evaluated stays in the history."""
         if self.view.finalizing and self._search is not None:
             self._search.stop()
 
-    def _finalize(self, top: int) -> None:
+    def _held_out(self, top: int) -> _HeldOut:
         try:
             result = self._search.finalize(top)
         except Stopped:
-            self._events.put(_HeldOut(stopped=True))
-            return
-        except Exception as exc:
-            self._events.put(_HeldOut(error=redact(f"{type(exc).__name__}: {exc}")))
-            return
-        self._events.put(_HeldOut(held_out=result.held_out))
+            return _HeldOut(stopped=True)
+        return _HeldOut(held_out=result.held_out)
 
     # --- progress ----------------------------------------------------------------------------
 

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 from pydantic import BaseModel
 
-from archon_engine.config import Architecture, ConfigError, load_config
+from archon_engine.config import Architecture, ConfigError
+from archon_engine.loading import load_config
+from archon_engine.storage.sqlite import data_dir
 
-BUILTIN_DIR = Path(__file__).resolve().parents[1] / "presets"
-
-
-def data_dir() -> Path:
-    """Where the user's data lives: ``ARCHON_DATA_DIR``, else ``./data``."""
-    return Path(os.environ.get("ARCHON_DATA_DIR", "data"))
+BUILTIN_DIR = Path(__file__).resolve().parents[2] / "presets"
 
 
 def user_dir() -> Path:

@@ -12,7 +12,7 @@ import pytest
 from archon_engine import FakeModel
 from archon_engine.evaluation.datasets import Dataset, Item
 from archon_engine.search import RECORD, STOPPED, Infeasible, Search, SearchBudget, SearchSpace, Stopped, describe
-from archon_engine.store import Store, config_hash
+from archon_engine.storage.store import Store, config_hash
 
 SUMS = Dataset(
     name="sums",

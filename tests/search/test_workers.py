@@ -17,7 +17,7 @@ import pytest
 from archon_engine.models.fake_server import FakeOpenAIServer
 from archon_engine.search import RECORD
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 URL = os.environ.get("ARCHON_TEST_POSTGRES_URL")
 
 

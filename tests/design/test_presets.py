@@ -7,7 +7,7 @@ import pytest
 from archon_engine import FakeModel, estimate, load_config, run, validate
 from archon_engine.config import DEFAULT_MODEL
 
-PRESETS = sorted((Path(__file__).resolve().parents[1] / "presets").glob("*.json"))
+PRESETS = sorted((Path(__file__).resolve().parents[2] / "presets").glob("*.json"))
 REQUIRED = {
     "single-model",
     "archon-readme-example",

@@ -1,12 +1,18 @@
-"""Opening the project's SQLite files so that several threads and processes can share one."""
+"""Where the user's data lives, and opening its SQLite files so that several threads and processes can share one."""
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
 
 BUSY_TIMEOUT_S = 30.0
+
+
+def data_dir() -> Path:
+    """Where the user's data lives: ``ARCHON_DATA_DIR``, else ``./data``."""
+    return Path(os.environ.get("ARCHON_DATA_DIR", "data"))
 
 
 def connect(path: str | Path) -> sqlite3.Connection:

@@ -37,7 +37,6 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
-import math
 import random
 import threading
 import time
@@ -46,27 +45,31 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, model_validator
-
-from archon_engine.config import Architecture, ComponentSpec
+from archon_engine.config import Architecture
 from archon_engine.estimate import estimate
 from archon_engine.evaluation.datasets import Dataset
+from archon_engine.evaluation.records import EvaluationSpec, System
 from archon_engine.evaluation.report import Evaluation
-from archon_engine.evaluation.runner import EvaluationSpec, System, aevaluate
+from archon_engine.evaluation.runner import aevaluate
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import ResponseCache
 from archon_engine.models.client import Limits
 from archon_engine.models.keys import redact
-from archon_engine.presets import data_dir
-from archon_engine.store import Store, config_hash
+from archon_engine.search.space import Infeasible, SearchBudget, SearchSpace, describe
+from archon_engine.search.trials import (
+    RECORD,
+    HeldOutResult,
+    Objective,
+    SearchResult,
+    TrialSummary,
+    record_of,
+    summarise,
+)
+from archon_engine.storage.sqlite import data_dir
+from archon_engine.storage.store import Store, config_hash
 from archon_engine.validation import validate
 
-Aggregation = Literal["fuser", "majority_vote", "ranker", "none"]
-FinalCheck = Literal["none", "verifier", "unit_tests"]
-Objective = Literal["quality", "pareto"]
 Algorithm = Literal["gp", "tpe", "nsga2", "random", "grid"]
-DEFAULT_INSTRUCTION = "default"  # no instruction variant
-RECORD = "archon"  # the one user attribute in which a trial keeps what it found (see TrialSummary)
 REPEAT = "repeat"  # the constraint a repeat of an evaluated architecture breaks, for the samplers (1: a repeat)
 STOPPED = "stopped: the evaluation was cancelled"  # the reason of a trial whose evaluation stop() cancelled
 HELD_OUT_STOPPED = "stopped: the held-out check was cancelled"
@@ -77,245 +80,10 @@ MIN_TRIALS = 100  # ... and never fewer than this many trials (a tight budget pr
 # the best in 81-82 % of searches within 40 evaluations instead of 62-63 % (seeds 100-199 and 0-99).
 TPE_PRIOR_WEIGHT = 0.05
 
-# Axes that only matter for some points, with when they do (given the values of the axes before them in
-# SearchSpace.choices()' order). Every other axis always matters.
-CONDITIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
-    "fusion_layers": lambda p: p["aggregation"] == "fuser",
-    "fusers_per_layer": lambda p: p["aggregation"] == "fuser" and p["fusion_layers"] > 1,
-    "critic_ranker": lambda p: p["aggregation"] == "fuser",
-    "final_check": lambda p: p["aggregation"] == "fuser",
-}
-
-
-class SearchSpace(BaseModel):
-    """The axes of the paper's search, plus answer aggregation and instruction variants.
-
-    ``models`` are ranked best first: generators use the top k of them (k from 1 to ``max_models``),
-    and fusers, critics, rankers, verifiers and unit-test components use the first.
-    """
-
-    models: list[str] = Field(min_length=1)
-    max_models: int | None = Field(None, ge=1)
-    samples: list[int] = Field(default_factory=lambda: [1, 3, 5], min_length=1)
-    aggregations: list[Aggregation] = Field(default_factory=lambda: ["fuser"], min_length=1)
-    fusion_layers: tuple[int, int] = (1, 2)
-    fusers_per_layer: list[int] = Field(default_factory=lambda: [1, 2, 3], min_length=1)
-    critic_ranker: list[bool] = Field(default_factory=lambda: [False, True], min_length=1)
-    final_checks: list[FinalCheck] = Field(default_factory=lambda: ["none", "verifier", "unit_tests"], min_length=1)
-    temperatures: list[float] = Field(default_factory=lambda: [0.7], min_length=1)
-    instructions: list[str] = Field(default_factory=lambda: [DEFAULT_INSTRUCTION], min_length=1)
-    extractor: str = "short_text"  # how majority vote reads answers (see components.extractors)
-    max_fuser_inputs: int = Field(10, ge=1)
-    ranker_keep: int = Field(3, ge=1)  # candidates a ranker before a fuser passes on
-    max_tokens: int = Field(512, ge=1)
-    api_base: str | None = None  # an OpenAI-compatible endpoint for every component
-
-    @model_validator(mode="after")
-    def _check(self) -> SearchSpace:
-        low, high = self.fusion_layers
-        if not 1 <= low <= high <= 4:
-            raise ValueError(f"fusion_layers must be a range within 1..4, got {self.fusion_layers}")
-        if any(s < 1 for s in self.samples) or any(f < 1 for f in self.fusers_per_layer):
-            raise ValueError("samples and fusers_per_layer must be at least 1")
-        return self
-
-    @property
-    def top_k(self) -> int:
-        return min(self.max_models or len(self.models), len(self.models))
-
-    def choices(self) -> dict[str, list[Any]]:
-        """Every axis and its values, in a fixed order: the order in which a point picks them."""
-        return {
-            "generator_models": list(range(1, self.top_k + 1)),
-            "samples": sorted(set(self.samples)),
-            "aggregation": list(dict.fromkeys(self.aggregations)),
-            "fusion_layers": list(range(self.fusion_layers[0], self.fusion_layers[1] + 1)),
-            "fusers_per_layer": sorted(set(self.fusers_per_layer)),
-            "critic_ranker": list(dict.fromkeys(self.critic_ranker)),
-            "final_check": list(dict.fromkeys(self.final_checks)),
-            "temperature": list(dict.fromkeys(self.temperatures)),
-            "instruction": list(dict.fromkeys(self.instructions)),
-        }
-
-    def relevant(self, name: str, params: dict[str, Any]) -> bool:
-        """Whether axis ``name`` changes the architecture, given the values ``params`` picked before it."""
-        condition = CONDITIONS.get(name)
-        return condition is None or condition(params)
-
-    def sample(self, pick: Callable[[str, list[Any]], Any]) -> dict[str, Any]:
-        """A point of the space: every axis that matters, in ``choices()`` order, valued by ``pick(name, values)``
-        (a trial's ``suggest_categorical``). Axes with one value take it without asking ``pick``; axes that
-        do not matter given the earlier picks are left out."""
-        params: dict[str, Any] = {}
-        for name, values in self.choices().items():
-            if self.relevant(name, params):
-                params[name] = values[0] if len(values) == 1 else pick(name, values)
-        return params
-
-    def points(self) -> list[dict[str, Any]]:
-        """Every point of the space (as ``sample`` makes them), feasible or not, in a fixed order."""
-        axes = list(self.choices().items())
-        found: list[dict[str, Any]] = []
-
-        def walk(index: int, params: dict[str, Any]) -> None:
-            if index == len(axes):
-                found.append(params)
-                return
-            name, values = axes[index]
-            if not self.relevant(name, params):
-                walk(index + 1, params)
-                return
-            for value in values:
-                walk(index + 1, {**params, name: value})
-
-        walk(0, {})
-        return found
-
-    def asked(self, params: dict[str, Any]) -> dict[str, Any]:
-        """The part of a point that a trial suggests (what ``sample`` asks): the axes that matter for it and
-        have more than one value. For ``enqueue_trial``."""
-        asked: dict[str, Any] = {}
-        self.sample(lambda name, values: asked.setdefault(name, params[name]))
-        return asked
-
-    def build(self, params: dict[str, Any]) -> Architecture:
-        """The architecture ``params`` describe (axes that do not matter may be left out).
-        Raises Infeasible when it cannot work."""
-        best = self.models[0]
-        instruction = None if params["instruction"] == DEFAULT_INSTRUCTION else params["instruction"]
-
-        def spec(type_: str, model: str = best, **fields: Any) -> ComponentSpec:
-            return ComponentSpec(type=type_, model=model, max_tokens=self.max_tokens, api_base=self.api_base, **fields)
-
-        generators = [
-            spec(
-                "generator",
-                model,
-                samples=params["samples"],
-                temperature=params["temperature"],
-                instruction=instruction,
-            )
-            for model in self.models[: params["generator_models"]]
-        ]
-        candidates = params["generator_models"] * params["samples"]
-        aggregation = params["aggregation"]
-        layers: list[list[ComponentSpec]] = []
-        if aggregation == "fuser" and params["final_check"] == "unit_tests":
-            layers.append([spec("unit_test_generator", temperature=0.0)])
-        layers.append(generators)
-        if aggregation == "none":
-            if candidates > 1:
-                raise Infeasible("no aggregation keeps one answer: it needs exactly one candidate")
-        elif aggregation == "majority_vote":
-            if candidates < 3:
-                raise Infeasible("a majority vote needs at least 3 candidates")
-            layers.append([spec("majority_vote", extractor=self.extractor)])
-        elif aggregation == "ranker":
-            if candidates < 2:
-                raise Infeasible("a ranker needs at least 2 candidates")
-            layers.append([spec("ranker", temperature=0.0, top_k=1, instruction=instruction)])
-        else:
-            self._fusion(params, candidates, spec, instruction, layers)
-        return Architecture(name=describe(params), description="found by search", layers=layers)
-
-    def _fusion(self, params, candidates, spec, instruction, layers) -> None:
-        count = params["fusion_layers"]
-        for index in range(count):
-            last = index == count - 1
-            if params["critic_ranker"]:
-                layers.append([spec("critic", temperature=0.0, instruction=instruction)])
-                keep = min(self.ranker_keep, candidates)
-                ranker = spec("ranker", temperature=0.0, top_k=keep, use_critiques=True, instruction=instruction)
-                layers.append([ranker])
-                candidates = keep
-            if last and params["final_check"] == "verifier":
-                layers.append([spec("verifier", temperature=0.0)])
-            elif last and params["final_check"] == "unit_tests":
-                keep = min(self.ranker_keep, candidates)
-                layers.append([spec("unit_test_evaluator", temperature=0.0, top_k=keep)])
-                candidates = keep
-            if candidates > self.max_fuser_inputs:
-                raise Infeasible(f"{candidates} candidates into a fuser (limit {self.max_fuser_inputs})")
-            fusers = 1 if last else params["fusers_per_layer"]
-            layers.append([spec("fuser", temperature=0.0, instruction=instruction) for _ in range(fusers)])
-            candidates = fusers
-
-
-def describe(params: dict[str, Any]) -> str:
-    """A short name for the architecture a trial's params describe."""
-    head = f"{params['generator_models']}m x {params['samples']}s @{params['temperature']:g}"
-    aggregation = params["aggregation"]
-    if aggregation == "fuser":
-        tail = f"{params['fusion_layers']} fuse"
-        if params["fusion_layers"] > 1:
-            tail += f" x{params['fusers_per_layer']}"
-        if params["critic_ranker"]:
-            tail = "critic+rank, " + tail
-        if params["final_check"] != "none":
-            tail += f", {params['final_check']}"
-    else:
-        tail = {"majority_vote": "majority vote", "ranker": "rank top 1", "none": "single answer"}[aggregation]
-    instruction = params.get("instruction", DEFAULT_INSTRUCTION)
-    suffix = "" if instruction == DEFAULT_INSTRUCTION else f" [{instruction[:24]}]"
-    return f"{head} -> {tail}{suffix}"
-
-
-class Infeasible(ValueError):
-    """A point of the space that cannot work; the trial is pruned without any model call."""
-
 
 class Stopped(Exception):
     """An evaluation ``Search.stop`` cancelled: a trial's (it ends FAILED, not PRUNED, which TPE counts as bad),
     or the held-out check's."""
-
-
-class SearchBudget(BaseModel):
-    """Per query. Architectures over it are pruned, never evaluated."""
-
-    max_calls: int | None = Field(None, ge=1)
-    max_usd: float | None = Field(None, ge=0)
-
-
-class TrialSummary(BaseModel):
-    """One trial as the page and the CLI show it. Optuna keeps the point in the trial's params and the rest
-    in one user attribute, ``RECORD`` (a dict of these fields), written once when the trial ends."""
-
-    number: int
-    state: str  # COMPLETE | PRUNED | FAIL | RUNNING
-    params: dict[str, Any]  # the axes the trial suggested (see SearchSpace.sample)
-    name: str
-    architecture: Architecture | None = None
-    quality: float | None = None
-    quality_low: float | None = None
-    quality_high: float | None = None
-    cost_per_query: float | None = None
-    latency_s: float | None = None
-    calls_per_query: float | None = None
-    values: list[float] | None = None
-    duplicate_of: int | None = None  # a repeat of that trial's architecture: its figures, no model call
-    reason: str | None = None  # why it was pruned or failed
-    evaluation_id: str | None = None
-
-
-class HeldOutResult(BaseModel):
-    trial: int
-    name: str
-    architecture: Architecture
-    dev_quality: float
-    quality: float
-    quality_low: float
-    quality_high: float
-    cost_per_query: float
-    latency_s: float
-
-
-class SearchResult(BaseModel):
-    study: str
-    storage: str
-    objective: Objective
-    trials: list[TrialSummary]
-    best: list[TrialSummary]  # best first (quality objective), or the Pareto front by quality
-    held_out: list[HeldOutResult] = Field(default_factory=list)
 
 
 def default_storage() -> str:
@@ -396,7 +164,7 @@ class Search:
         optuna = _optuna()
         warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
         if self.algorithm == "gp":
-            from archon_engine.gp_sampler import FiniteGPSampler
+            from archon_engine.search.gp_sampler import FiniteGPSampler
 
             points = [(self.space.asked(params), digest) for params, digest in self.points()]
             return FiniteGPSampler(points, self.space.choices(), seed=self.seed)
@@ -496,7 +264,7 @@ class Search:
         record |= {"config_hash": digest, "architecture": arch.model_dump(mode="json")}
         earlier = self._evaluated(digest, trial.number)
         if earlier is not None:
-            figures = {key: _record(earlier).get(key) for key in FIGURES}
+            figures = {key: record_of(earlier).get(key) for key in FIGURES}
             trial.set_user_attr(RECORD, {**record, **figures, "duplicate_of": earlier.number})
             # A repeat teaches the sampler nothing new. Completed with its earlier figures alone, repeats of the
             # best pile up in TPE's good set and pull it back onto the same point ever more; marked infeasible
@@ -579,7 +347,7 @@ class Search:
         """A finished trial of the same architecture, from any worker of the study."""
         optuna = _optuna()
         for trial in self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,)):
-            if trial.number != number and _record(trial).get("config_hash") == digest:
+            if trial.number != number and record_of(trial).get("config_hash") == digest:
                 return trial
         return None
 
@@ -587,7 +355,7 @@ class Search:
         """Whether the study has evaluated every distinct feasible, within-budget architecture of the space."""
         optuna = _optuna()
         trials = self.study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
-        return {digest for _, digest in self.points()} <= {_record(t).get("config_hash") for t in trials}
+        return {digest for _, digest in self.points()} <= {record_of(t).get("config_hash") for t in trials}
 
     def run(
         self,
@@ -620,7 +388,7 @@ class Search:
                 or self.evaluations >= target
                 or (self.algorithm == "grid" and not _waiting(study))
                 # only a repeat can mean that the space is exhausted, so only a repeat checks
-                or (_record(frozen).get("duplicate_of") is not None and self.exhausted())
+                or (record_of(frozen).get("duplicate_of") is not None and self.exhausted())
             ):
                 study.stop()
 
@@ -699,35 +467,3 @@ class Search:
 def _waiting(study) -> bool:
     optuna = _optuna()
     return bool(study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.WAITING,)))
-
-
-def _record(trial) -> dict[str, Any]:
-    """What a trial found: its ``RECORD`` user attribute (or, in studies from before it, the separate ones)."""
-    attrs = trial.user_attrs
-    return attrs.get(RECORD) or attrs
-
-
-def summarise(trial) -> TrialSummary:
-    """A trial as the page and the CLI show it."""
-    attrs = _record(trial)
-    arch = attrs.get("architecture")
-    values = list(trial.values) if trial.values is not None else None
-    if values is not None and any(isinstance(v, float) and math.isnan(v) for v in values):
-        values = None
-    return TrialSummary(
-        number=trial.number,
-        state=trial.state.name,
-        params=dict(trial.params),
-        name=attrs.get("name", ""),
-        architecture=Architecture.model_validate(arch) if arch else None,
-        quality=attrs.get("quality"),
-        quality_low=attrs.get("quality_low"),
-        quality_high=attrs.get("quality_high"),
-        cost_per_query=attrs.get("cost_per_query"),
-        latency_s=attrs.get("latency_s"),
-        calls_per_query=attrs.get("calls_per_query"),
-        values=values,
-        duplicate_of=attrs.get("duplicate_of"),
-        reason=attrs.get("reason"),
-        evaluation_id=attrs.get("evaluation_id"),
-    )

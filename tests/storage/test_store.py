@@ -6,7 +6,7 @@ import pytest
 
 from archon_engine import FakeModel, run
 from archon_engine.models import keys
-from archon_engine.store import Store, StoreError, config_hash
+from archon_engine.storage.store import Store, StoreError, config_hash
 
 ARCH = {
     "name": "two",
@@ -84,7 +84,8 @@ def test_a_store_that_cannot_be_opened_says_where(tmp_path):
 
 def test_a_stored_evaluation_reloads_whole_in_item_order(store):
     from archon_engine.evaluation.datasets import Dataset, Item
-    from archon_engine.evaluation.runner import EvaluationSpec, baseline, evaluate
+    from archon_engine.evaluation.records import EvaluationSpec, baseline
+    from archon_engine.evaluation.runner import evaluate
 
     dataset = Dataset(name="d", kind="exact", items=[Item(id=str(i), prompt=f"q{i}", reference="x") for i in range(4)])
     spec = EvaluationSpec(systems=[baseline("fake/a"), baseline("fake/b")], dataset=dataset, scorer="exact")

@@ -1,10 +1,9 @@
-"""Runs an evaluation in the background and reports its progress to the Compare page.
+"""An evaluation in the background, reporting its progress to the Compare page.
 
-An evaluation is a task on the process-wide loop of ``app.runner`` (the one every run uses). The
-engine's ``on_progress`` callback puts each finished item on the job's queue; the page drains it with
-``EvaluationJob.poll`` and draws a progress bar. Every finished item is saved in the store at once,
+The evaluation is a task on the process-wide loop (``app.jobs.base``), the one every run uses. The engine's
+``on_progress`` callback queues each finished item; ``EvaluationJob.poll`` applies them to an
+``EvaluationView``, which the page draws as a progress bar. Every finished item is saved in the store at once,
 so a cancelled (or crashed) evaluation keeps what it did and can be resumed from the History page.
-Each browser session keeps its own job in ``st.session_state``.
 """
 
 from __future__ import annotations
@@ -13,22 +12,23 @@ import asyncio
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import streamlit as st
 
 from app import state
-from app.runner import BACKEND_KEY, LoopJob
+from app.jobs.base import BACKEND_KEY, JobView, LoopJob, session_cache
 from archon_engine.config import DEFAULT_MODEL
+from archon_engine.evaluation.records import EvaluationSpec, ItemResult, Progress, System
 from archon_engine.evaluation.report import Evaluation
-from archon_engine.evaluation.runner import EvaluationSpec, ItemResult, Progress, System, aevaluate
+from archon_engine.evaluation.runner import aevaluate
 from archon_engine.evaluation.scorers import registry as scorers
 from archon_engine.models import keys
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.cache import ResponseCache
 from archon_engine.models.client import Limits
-from archon_engine.store import EvaluationSummary, Store, StoreError
+from archon_engine.storage.store import EvaluationSummary, Store, StoreError
 from archon_engine.validation import ArchitectureError
 
 JOB_KEY = "evaluation_job"  # session-state key of the session's evaluation job
@@ -53,7 +53,7 @@ class _Finished:
 
 
 @dataclass
-class EvaluationView:
+class EvaluationView(JobView):
     """What is known about one evaluation so far."""
 
     spec: EvaluationSpec
@@ -64,20 +64,10 @@ class EvaluationView:
     evaluation: Evaluation | None = None
     error: str | None = None
     last: ItemResult | None = None
-    started_at: float = field(default_factory=time.monotonic)
-    finished_at: float | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status != "running"
 
     @property
     def fraction(self) -> float:
         return self.done / self.total if self.total else 1.0
-
-    @property
-    def elapsed_s(self) -> float:
-        return (self.finished_at or time.monotonic()) - self.started_at
 
 
 def resumable(summary: EvaluationSummary) -> bool:
@@ -109,14 +99,10 @@ def start(spec: EvaluationSpec, *, resume: str | None = None) -> EvaluationJob:
     ss = st.session_state
     if (previous := ss.get(JOB_KEY)) is not None:
         previous.cancel()
-    try:
-        cache = state.response_cache()
-    except (OSError, sqlite3.Error):
-        cache = None
     ss[JOB_KEY] = EvaluationJob(
         spec,
+        cache=session_cache(),
         store=state.store(),
-        cache=cache,
         backend=ss.get(BACKEND_KEY),
         api_keys=state.api_keys(),
         limits=state.settings().limits(),
@@ -164,7 +150,7 @@ class EvaluationJob(LoopJob):
         self._launch()
         return self
 
-    async def _main(self) -> _Finished:
+    async def _work(self) -> _Finished:
         view = self.view
         try:
             evaluation = await aevaluate(
@@ -174,25 +160,26 @@ class EvaluationJob(LoopJob):
             if self._created:
                 self.store.delete_evaluation(view.evaluation_id)
             return _Finished("failed", error="a system cannot run: " + "; ".join(map(str, exc.findings)))
-        except Exception as exc:  # an engine or provider failure: say what it was; what finished is stored
-            return _Finished("failed", self._partial("failed"), keys.redact(f"{type(exc).__name__}: {exc}"))
         return _Finished(evaluation.status, evaluation)
 
     def _partial(self, status: Status) -> Evaluation | None:
+        """What the store keeps of this evaluation so far, marked ``status``; None if it cannot be read."""
         try:
             evaluation = self.store.load_evaluation(self.view.evaluation_id)
         except (StoreError, sqlite3.Error):
             return None
         return evaluation.model_copy(update={"status": status})
 
+    def _failed(self, error: str) -> _Finished:
+        return _Finished("failed", self._partial("failed"), error)  # what finished is stored
+
+    def _cancelled(self) -> _Finished:
+        return _Finished("cancelled", self._partial("cancelled"), "the evaluation was cancelled")
+
     def _done(self, task: asyncio.Task) -> None:
-        """Runs on the loop once the task has ended."""
         with _active_lock:
             _active.discard(self.view.evaluation_id)
-        if task.cancelled():
-            self._events.put(_Finished("cancelled", self._partial("cancelled"), "the evaluation was cancelled"))
-        else:
-            self._events.put(task.result())
+        super()._done(task)
 
     def _apply(self, event: Progress | _Finished) -> None:
         view = self.view

@@ -1,5 +1,6 @@
 """Run history in SQLite: runs with their traces, evaluations with one result per item, and the
-configs they used (by hash). Everything written is redacted first: nothing secret is stored.
+configs they used (by hash). What it is given was redacted where it was made (runs, evaluations,
+call records), so nothing secret is stored.
 
     store = Store()                      # <data dir>/archon.sqlite
     run_id = store.save_run(result)
@@ -19,15 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from archon_engine import sqlite
 from archon_engine.config import Architecture
+from archon_engine.evaluation.records import EvaluationSpec, ItemResult
 from archon_engine.execution import RunResult
-from archon_engine.models.keys import redact
-from archon_engine.presets import data_dir
+from archon_engine.storage import sqlite
+from archon_engine.storage.sqlite import data_dir
 
 if TYPE_CHECKING:
     from archon_engine.evaluation.report import Evaluation
-    from archon_engine.evaluation.runner import EvaluationSpec, ItemResult
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS configs (hash TEXT PRIMARY KEY, config TEXT NOT NULL);
@@ -116,7 +116,7 @@ class Store:
         digest = config_hash(architecture)
         self._execute(
             "INSERT OR IGNORE INTO configs (hash, config) VALUES (?, ?)",
-            (digest, redact(architecture.model_dump_json())),
+            (digest, architecture.model_dump_json()),
         )
         return digest
 
@@ -139,9 +139,9 @@ class Store:
                 time.time(),
                 name or result.architecture.name,
                 self.save_config(result.architecture),
-                redact(prompt),
+                prompt,
                 result.status,
-                redact(result.answer) if result.answer is not None else None,
+                result.answer,
                 usage.cost_usd,
                 usage.latency_s,
                 usage.calls,
@@ -198,7 +198,7 @@ class Store:
                 json.dumps([s.name for s in spec.systems]),
                 len(spec.dataset.items),
                 "running",
-                redact(spec.model_dump_json()),
+                spec.model_dump_json(),
             ),
         )
         return evaluation_id
@@ -218,13 +218,11 @@ class Store:
                 result.item_key,
                 int(result.cached),
                 result.latency_s,
-                redact(result.model_dump_json()),
+                result.model_dump_json(),
             ),
         )
 
     def item_results(self, evaluation_id: str) -> list[ItemResult]:
-        from archon_engine.evaluation.runner import ItemResult
-
         rows = self._execute(
             "SELECT result FROM evaluation_results WHERE evaluation_id = ? ORDER BY rowid", (evaluation_id,)
         )
@@ -240,8 +238,6 @@ class Store:
         return rows[0][0] if rows else None
 
     def evaluation_spec(self, evaluation_id: str) -> EvaluationSpec:
-        from archon_engine.evaluation.runner import EvaluationSpec
-
         rows = self._execute("SELECT spec FROM evaluations WHERE id = ?", (evaluation_id,))
         if not rows:
             raise StoreError(f"no evaluation with id {evaluation_id}")
@@ -249,7 +245,7 @@ class Store:
 
     def load_evaluation(self, evaluation_id: str) -> Evaluation:
         """An evaluation as stored: its spec, every result saved so far in item order, and its status."""
-        from archon_engine.evaluation.report import Evaluation
+        from archon_engine.evaluation.report import Evaluation  # pandas, loaded only when an evaluation is
 
         spec = self.evaluation_spec(evaluation_id)
         rows = self._execute("SELECT status FROM evaluations WHERE id = ?", (evaluation_id,))
