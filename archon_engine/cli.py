@@ -1,21 +1,30 @@
-"""Command line: ``python -m archon_engine run CONFIG "PROMPT"`` (and validate, estimate, export)."""
+"""Command line: ``python -m archon_engine run CONFIG "PROMPT"`` (and validate, estimate, export, eval, search,
+serve)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from archon_engine.archon_format import to_archon
 from archon_engine.config import DEFAULT_MODEL, Architecture, ConfigError
+from archon_engine.design.editing import with_model
 from archon_engine.estimate import estimate
 from archon_engine.execution import RunResult, run
 from archon_engine.loading import load_config
 from archon_engine.models import keys
 from archon_engine.models.client import Budget
 from archon_engine.validation import ArchitectureError, validate
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, not {text!r}")
+    return int(text)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -84,6 +93,19 @@ def _parser() -> argparse.ArgumentParser:
     se.add_argument("--api-base", help="an OpenAI-compatible endpoint for every model (vLLM, a local server)")
     se.add_argument("--out", default="best-architecture.json", help="writes the best architecture here")
     se.add_argument("--no-finalize", action="store_true", help="skip the held-out re-evaluation (workers)")
+    sv = commands.add_parser("serve", help="serve designs as an OpenAI-compatible API (/v1/chat/completions)")
+    sv.add_argument("configs", nargs="*", metavar="CONFIG_OR_DIR", help="design files, or folders of them")
+    sv.add_argument("--presets", action="store_true", help="serve the built-in presets too, by slug")
+    sv.add_argument("--host", default="127.0.0.1", help="another address than 127.0.0.1 needs --api-key")
+    sv.add_argument("--port", type=int, default=8000)
+    sv.add_argument(
+        "--api-key",
+        default=os.environ.get("ARCHON_SERVER_API_KEY"),
+        help="clients must send 'Authorization: Bearer KEY' (default: $ARCHON_SERVER_API_KEY)",
+    )
+    sv.add_argument("--local", action="store_true", help=f"run every component on the embedded {DEFAULT_MODEL}")
+    sv.add_argument("--store", help="the run store that keeps every served run; default: <data dir>/archon.sqlite")
+    sv.add_argument("--max-concurrent", type=_positive, default=16, help="runs at once; more requests get 429")
     return parser
 
 
@@ -97,14 +119,6 @@ def _no_key_message(missing: list[str]) -> str:
         f"error: no API key for {', '.join(missing)}; set it in the environment or .env, "
         "or add --local to run on the embedded model"
     )
-
-
-def _on_embedded_model(arch: Architecture) -> Architecture:
-    data = arch.model_dump()
-    for layer in data["layers"]:
-        for spec in layer:
-            spec["model"], spec["api_base"] = DEFAULT_MODEL, None
-    return Architecture.model_validate(data)
 
 
 def _summary(result: RunResult) -> str:
@@ -137,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "search":
         return _search(args)
+    if args.command == "serve":
+        return _serve(args)
     try:
         arch = load_config(args.config)
     except ConfigError as exc:
@@ -154,7 +170,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     if args.local:
-        arch = _on_embedded_model(arch)
+        arch = with_model(arch, DEFAULT_MODEL)
     if args.command == "eval":
         return _evaluate(arch, args)
     missing = _missing_keys(arch)
@@ -319,4 +335,30 @@ def _search(args: argparse.Namespace) -> int:
     winner = result.held_out[0].architecture if result.held_out else result.best[0].architecture
     Path(args.out).write_text(json.dumps(winner.to_dict(), indent=2), encoding="utf-8")
     print(f"wrote the best architecture to {args.out}")
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from archon_engine.serve import DesignCatalog, ServerLimits, serve
+    from archon_engine.serve.security import check_bind
+    from archon_engine.storage.store import Store, StoreError
+
+    try:
+        check_bind(args.host, args.api_key)
+        catalog = DesignCatalog.load(args.configs, presets=args.presets, local=args.local)
+        limits = ServerLimits(max_concurrent_runs=args.max_concurrent)
+        store = Store(args.store)
+    except (ValueError, StoreError) as exc:  # InsecureBind and ConfigError are ValueErrors
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    missing = _missing_keys(*catalog.architectures())
+    if missing:
+        print(_no_key_message(missing), file=sys.stderr)
+        return 2
+    print(
+        f"serving {', '.join(catalog.ids)} at http://{args.host}:{args.port}/v1 (runs kept in {store.path})",
+        file=sys.stderr,
+        flush=True,
+    )
+    serve(catalog, host=args.host, port=args.port, api_key=args.api_key, store=store, limits=limits)
     return 0

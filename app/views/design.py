@@ -29,6 +29,7 @@ from archon_engine import (
 )
 from archon_engine.config import component_id
 from archon_engine.design import editing, presets
+from archon_engine.design.usage import usage_from_code
 
 FOCUS = "design_focus"  # the selected component id (graph clicks and the picker both set it)
 PICK = "design_pick"  # the component picker's widget key
@@ -554,6 +555,19 @@ def _export(arch: Architecture) -> None:
     _show_flash("export")
 
 
+def _use_from_code(arch: Architecture) -> None:
+    usage = usage_from_code(arch)
+    st.markdown(
+        f"Serve it as an OpenAI-compatible model `{usage.model}` from {usage.source}, then call it from any "
+        "OpenAI client. Components on providers need their keys in the server's environment; "
+        f"`{usage.model}:MODEL` (for example `{usage.model}:openai/gpt-4o-mini`) runs the same design on another model."
+    )
+    st.code(usage.serve_command, language="bash")
+    python, curl = st.tabs(["Python (openai)", "curl"])
+    python.code(usage.python, language="python")
+    curl.code(usage.curl, language="bash")
+
+
 # --- page -------------------------------------------------------------------------------------------
 
 arch = state.architecture()
@@ -611,3 +625,7 @@ with component_column:
 st.divider()
 st.subheader("Name, export and save")
 _export(arch)
+
+st.divider()
+st.subheader("Use this design from code")
+_use_from_code(arch)

@@ -87,6 +87,19 @@ def update_component(arch: Architecture, layer: int, index: int, **settings: Any
     return _build(arch, layers)
 
 
+def update_layer(arch: Architecture, layer: int, **settings: Any) -> Architecture:
+    """The same settings on every component of one layer (negative indices count from the end)."""
+    layers = _layers(arch)
+    layers[layer] = [{**component, **settings} for component in layers[layer]]
+    return _build(arch, layers)
+
+
+def with_model(arch: Architecture, model: str) -> Architecture:
+    """Every component on ``model``; each ``api_base`` is cleared (it was the old model's endpoint)."""
+    layers = [[{**component, "model": model, "api_base": None} for component in layer] for layer in _layers(arch)]
+    return _build(arch, layers)
+
+
 def arrange(arch: Architecture, layout: list[list[tuple[int, int]]]) -> Architecture:
     """Rebuild the layers from positions of the current components (e.g. after a drag and drop).
 

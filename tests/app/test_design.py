@@ -367,6 +367,20 @@ def test_the_design_can_be_downloaded_in_both_formats():
     assert labels == ["Download project JSON", "Download Archon JSON"]
 
 
+def test_use_from_code_follows_the_design_from_preset_to_saved_to_renamed(user_data):
+    at = design_page()
+
+    def shown() -> str:
+        return "\n".join(c.value for c in at.code)
+
+    assert "archon serve --presets" in shown() and 'model="single-model"' in shown()  # a built-in preset
+    widget(at.text_input, "Name").set_value("My three samples").run()
+    assert "archon serve my-three-samples.json" in shown()  # the downloaded project JSON's name
+    assert '"model": "my-three-samples"' in shown()  # curl
+    click(at, "Save to my presets")
+    assert f"archon serve {user_data / 'presets' / 'my-three-samples.json'}" in shown()
+
+
 def test_a_newcomer_builds_three_samples_critic_fuse_by_clicking():
     at = use(design_page(), "moa-lite")
     open_start(at)
