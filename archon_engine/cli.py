@@ -250,7 +250,11 @@ def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
     print(file=sys.stderr)
     table = evaluation.table()
     print(table.to_string(index=False, float_format=lambda x: f"{x:.4g}"))
-    print(f"\nbest single model: {evaluation.best_single_model() or '(no baseline)'}")
+    print(
+        f"\nlatency: what one query takes run alone; the evaluation took {evaluation.wall_s:.1f} s wall time, "
+        f"{evaluation.throughput_qps or 0:.3g} queries/s ({evaluation.ran} run at concurrency {args.concurrency})"
+    )
+    print(f"best single model: {evaluation.best_single_model() or '(no baseline)'}")
     print(f"Pareto frontier (quality vs cost): {', '.join(evaluation.pareto('cost'))}")
     print(f"evaluation id: {evaluation.id} (store: {store.path})")
     out = Path(args.out)

@@ -29,9 +29,13 @@ class CallRecord(BaseModel):
     retry_errors: list[str] = Field(default_factory=list)  # why each retried attempt failed, in order
     error: str | None = None  # why the call failed in the end (None: it succeeded, perhaps after retries)
     cached: bool = False  # replayed from the response cache
+    follows: str | None = None  # the call of the same component this one waited for (made one after another)
+    queued_s: float = 0.0  # of start_s..end_s, the time spent waiting inside the backend (for a llama.cpp instance)
+    service_s: float = 0.0  # its own time, from its slot or instance to its reply (cached: the live call's)
 
     @property
     def latency_s(self) -> float:
+        """Wall time from the call's slot to its reply (includes ``queued_s``)."""
         return self.end_s - self.start_s
 
     @property

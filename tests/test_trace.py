@@ -179,3 +179,15 @@ def test_values_too_short_to_be_secrets_are_not_registered(monkeypatch):
     keys.register_secret("")
 
     assert keys.redact("abc") == "abc"
+
+
+def test_a_call_records_its_service_time_and_the_call_it_followed():
+    arch = {"layers": [[{"type": "generator", "model": "fake/m"}], [{"type": "ranker", "model": "fake/m"}]]}
+    ranking = iter(["not JSON", '{"ranking": [1]}'])
+    fake = FakeModel(replies={"rank": [lambda request: next(ranking)]}, latency=0.05)
+
+    sample, first, retry = run(arch, "q", backend=fake).trace.calls
+
+    assert sample.follows is None and first.follows is None
+    assert retry.follows == first.id  # the parse retry waited for the first call
+    assert first.service_s == pytest.approx(first.latency_s, abs=1e-3) and first.queued_s < 1e-3

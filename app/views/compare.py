@@ -36,6 +36,10 @@ SHIPPED, UPLOAD = "A shipped dataset", "Upload a file"
 DEFAULT_LIMIT = 10
 REFRESH_S = 0.5
 CARDS_PER_ROW = 3
+LATENCY_HELP = (
+    "Latency: what one query takes run alone on the same setup (each call's service time along the "
+    "architecture's critical path), not the time it queued behind other items."
+)
 
 ss = st.session_state
 
@@ -297,13 +301,19 @@ def results_table(evaluation: Evaluation, summaries: list[SystemSummary]) -> Non
         column_config={
             "quality": number(format="%.3f", help=f"Mean score ({evaluation.spec.scorer}), 0 to 1"),
             "cost/query $": number(format="%.6f", help="Blank when a model's price is unknown"),
-            "latency mean s": number(format="%.2f"),
+            "latency mean s": number(format="%.2f", help=LATENCY_HELP),
             "latency p95 s": number(format="%.2f"),
             "calls/query": number(format="%.1f"),
             "tokens/query": number(format="%.0f"),
             "Pareto": st.column_config.TextColumn(help="On the Pareto frontier of quality vs cost / latency"),
+            "evaluation wall s": None,  # the whole evaluation's: in the caption below, not on every row
+            "evaluation queries/s": None,
         },
     )
+    wall = ""
+    if evaluation.wall_s:
+        wall = f" The evaluation took {evaluation.wall_s:.1f} s wall time: {evaluation.throughput_qps:.3g} queries/s."
+    st.caption(LATENCY_HELP + wall)
 
 
 def pareto_charts(evaluation: Evaluation, summaries: list[SystemSummary]) -> None:

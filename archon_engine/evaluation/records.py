@@ -75,8 +75,9 @@ class ItemResult(BaseModel):
     score: Score
     usage: Usage  # the system's calls (not the judge's)
     judge_usage: Usage = Field(default_factory=Usage)
-    latency_s: float  # wall time of the system on this item
-    latency_replayed: bool = False  # every call came from the cache; latency_s is from an earlier live run
+    latency_s: float  # what the query takes run alone on the same setup (evaluation.latency)
+    wall_s: float = 0.0  # wall time of the system on this item in the evaluation, queueing behind others included
+    latency_replayed: bool = False  # every call came from the cache; latency_s is from the earlier live run
     cached: bool = False  # every call of the system came from the cache
     trace: Trace = Field(default_factory=Trace)
 

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from archon_engine.evaluation.records import EvaluationSpec, ItemResult
 from archon_engine.evaluation.stats import Interval, bootstrap_ci
@@ -36,6 +36,14 @@ class Evaluation(BaseModel):
     spec: EvaluationSpec
     results: list[ItemResult]
     status: Literal["running", "completed", "cancelled", "failed"] = "completed"
+    wall_s: float | None = None  # the evaluation's wall time (this session's, when resumed); None: not measured
+    ran: int = 0  # queries (a system on an item) run in that time
+
+    @computed_field
+    @property
+    def throughput_qps(self) -> float | None:
+        """Queries answered per second of the evaluation's wall time."""
+        return self.ran / self.wall_s if self.wall_s else None
 
     def results_of(self, system: str) -> list[ItemResult]:
         return [r for r in self.results if r.system == system]
@@ -90,6 +98,8 @@ class Evaluation(BaseModel):
             }
             if s.wins is not None:
                 row.update({"wins": s.wins, "ties": s.ties, "losses": s.losses})
+            if self.wall_s is not None:  # the whole evaluation's, the same on every row
+                row.update({"evaluation wall s": self.wall_s, "evaluation queries/s": self.throughput_qps})
             rows.append(row)
         return pd.DataFrame(rows)
 

@@ -6,9 +6,12 @@
     print(evaluation.table())
 
 All items share one ``Throttle``: the concurrency limit holds across items, and the engine keeps
-it full. With a store, each finished item is saved at once; ``evaluate(..., resume=ID)`` after a
-crash or a cancel runs only what is missing (or failed). With a cache, a repeated evaluation makes
-no model calls.
+it full. An item's ``latency_s`` is what the query takes run alone on the same setup (its calls'
+service times along the architecture's critical path: ``latency.alone_latency``), not its wall time
+in the crowd (``wall_s``); the evaluation's own wall time and throughput are on the ``Evaluation``.
+
+With a store, each finished item is saved at once; ``evaluate(..., resume=ID)`` after a crash or
+a cancel runs only what is missing (or failed). With a cache, a repeated evaluation makes no model calls.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 from archon_engine.evaluation.datasets import Item
+from archon_engine.evaluation.latency import alone_latency, capacity_of
 from archon_engine.evaluation.records import EvaluationSpec, ItemResult, Progress, System
 from archon_engine.evaluation.report import Evaluation
 from archon_engine.evaluation.scorers import registry as scorers
@@ -68,6 +72,7 @@ async def aevaluate(
         backend = CachedBackend(backend, cache, cache_sampling=cache_sampling)
     limits = limits or Limits(concurrency=32)
     throttle = Throttle(limits)
+    capacity = capacity_of(limits)
     scorer = scorers.get(spec.scorer, **spec.scorer_options)
     recorded = redacted(spec)  # what the store and the result hold; the items go to the models as they are
     evaluation_id = resume or (store.create_evaluation(recorded) if store else None)
@@ -95,7 +100,7 @@ async def aevaluate(
             run = await arun(
                 system.architecture, item.prompt, system=spec.system_prompt, backend=backend, throttle=throttle
             )
-            latency = time.perf_counter() - started
+            wall_s = time.perf_counter() - started
         if system.name == baseline_name and not baseline_outputs[item.id].done():
             baseline_outputs[item.id].set_result(run.answer)
         judge = ModelClient(backend, limits=limits, throttle=throttle)
@@ -112,14 +117,15 @@ async def aevaluate(
             score=redacted(score),  # the runs' records are redacted already; a scorer's detail may quote the item
             usage=run.usage,
             judge_usage=judge.trace.total(),
-            latency_s=latency,
+            latency_s=alone_latency(calls, capacity),
+            wall_s=wall_s,
             cached=bool(calls) and all(c.cached for c in calls),
             trace=Trace(calls=[*calls, *judge.trace.calls]),
         )
-        if result.cached and store is not None:
-            live = store.live_latency(result.config_hash, result.item_key)
-            if live is not None:
-                result.latency_s, result.latency_replayed = live, True
+        if result.cached:  # replayed calls carry their live service times; the store keeps the live run's figure
+            live = store.live_latency(result.config_hash, result.item_key) if store is not None else None
+            result.latency_s = result.latency_s if live is None else live
+            result.latency_replayed = True
         results.append(result)
         if store is not None:
             store.save_item_result(evaluation_id, result)
@@ -127,6 +133,7 @@ async def aevaluate(
             on_progress(Progress(done=len(results), total=total, last=result))
 
     status = "completed"
+    started = time.perf_counter()
     try:
         async with asyncio.TaskGroup() as group:
             for system, item in todo:
@@ -140,7 +147,9 @@ async def aevaluate(
     finally:
         if store is not None:
             store.set_evaluation_status(evaluation_id, status)
-    return Evaluation(id=evaluation_id, spec=recorded, results=_in_order(results, spec), status=status)
+    wall_s = time.perf_counter() - started
+    ordered = _in_order(results, spec)
+    return Evaluation(id=evaluation_id, spec=recorded, results=ordered, status=status, wall_s=wall_s, ran=len(todo))
 
 
 async def _score(

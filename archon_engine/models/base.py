@@ -27,6 +27,8 @@ class ModelReply(BaseModel):
     completion_tokens: int = 0
     cost_usd: float | None = 0.0  # None: the provider's price is unknown
     cached: bool = False  # replayed from the response cache: no model was called
+    queued_s: float = 0.0  # time the backend held the call waiting for capacity (a llama.cpp instance)
+    service_s: float | None = None  # the live call's service time, kept by the response cache (None: unknown)
 
 
 class ModelError(Exception):

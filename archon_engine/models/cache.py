@@ -6,8 +6,9 @@ The key is the model, messages, temperature, max_tokens, seed, reply schema and 
 request sampled at temperature > 0 without a seed is a fresh draw each time, so it is not cached
 unless ``cache_sampling=True``; then the n-th identical request of a backend replays the n-th
 stored reply (five samples stay five different samples, and a repeated evaluation replays them all).
-Failed calls are never cached. A replayed reply keeps the cost the call had (what the architecture
-costs per query) and is marked ``cached``, so nothing is counted as spent against a budget. Replies are
+Failed calls are never cached. A replayed reply keeps the cost and the service time the live call had
+(what the architecture costs and takes per query) and is marked ``cached``, so nothing is counted as
+spent against a budget. Replies are
 stored with every known secret redacted (a model that repeats a key does not write it to disk).
 """
 
@@ -16,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -99,9 +101,11 @@ class CachedBackend:
             stored = self.cache.get(key)
             if stored is not None:
                 self.hits += 1
-                return stored.model_copy(update={"cached": True})
+                return stored.model_copy(update={"cached": True, "queued_s": 0.0})
         self.misses += 1
+        started = time.perf_counter()
         reply = await self.backend.complete(request)
         if key is not None:
-            self.cache.put(key, request.model, reply)
+            service_s = time.perf_counter() - started - reply.queued_s
+            self.cache.put(key, request.model, reply.model_copy(update={"service_s": service_s}))
         return reply

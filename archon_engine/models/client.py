@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import itertools
 import random
 import time
@@ -11,7 +12,7 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field
 
 from archon_engine.models import keys, prices
-from archon_engine.models.base import ModelBackend, ModelError, ModelRequest
+from archon_engine.models.base import ModelBackend, ModelError, ModelReply, ModelRequest
 from archon_engine.trace import CallRecord, Trace
 
 
@@ -44,6 +45,13 @@ class BudgetExceeded(RuntimeError):
 
 CallListener = Callable[[CallRecord], None]
 
+# The last call this task (and the tasks it awaits) made, as (client, record id): a call made after
+# it in the same task waited for it. Sibling tasks (a gather) copy the context, so each sees only
+# the calls before the gather, and none sees another's.
+_previous_call: contextvars.ContextVar[tuple[object, str] | None] = contextvars.ContextVar(
+    "previous_call", default=None
+)
+
 
 class Throttle:
     """Concurrent-call slots per provider. Runs that share one throttle share its limits."""
@@ -52,11 +60,14 @@ class Throttle:
         self.limits = limits or Limits()
         self._semaphores: dict[str, asyncio.Semaphore] = {}
 
+    def size(self, model: str) -> int:
+        """How many calls to ``model``'s provider may be in flight at once."""
+        return self.limits.per_provider.get(keys.provider_of(model), self.limits.concurrency)
+
     def slot(self, model: str) -> asyncio.Semaphore:
         provider = keys.provider_of(model)
         if provider not in self._semaphores:
-            size = self.limits.per_provider.get(provider, self.limits.concurrency)
-            self._semaphores[provider] = asyncio.Semaphore(size)
+            self._semaphores[provider] = asyncio.Semaphore(self.size(model))
         return self._semaphores[provider]
 
 
@@ -107,6 +118,7 @@ class ModelClient:
     async def call(self, request: ModelRequest, *, layer: int, component: str, component_type: str) -> CallRecord:
         """Make one call (retrying transient failures). Provider errors end up in the record."""
         bound = self._reserve(request)
+        previous = _previous_call.get()
         record = CallRecord(
             id=f"call-{next(self._ids)}",
             layer=layer,
@@ -116,24 +128,31 @@ class ModelClient:
             model=request.model,
             messages=keys.redacted(request.messages),  # the model gets them as they are; the record, redacted
             params=_params(request),
+            follows=previous[1] if previous is not None and previous[0] is self else None,
         )
+        reply: ModelReply | None = None
         try:
             async with self.throttle.slot(request.model):
                 record.start_s = self._now()
-                await self._attempt(request, record)
+                reply = await self._attempt(request, record)
         except asyncio.CancelledError:
             record.error = "cancelled: the run stopped before this call finished"
             raise
         finally:
             record.end_s = self._now()
+            record.queued_s = reply.queued_s if reply is not None else 0.0
+            replayed = reply is not None and reply.cached and reply.service_s is not None
+            record.service_s = reply.service_s if replayed else record.latency_s - record.queued_s
             self._reserved_usd -= bound
             self._spent_usd += 0.0 if record.cached else record.cost_usd or 0.0
             self.trace.calls.append(record)
             if self.on_call is not None:
                 self.on_call(record)
+        _previous_call.set((self, record.id))
         return record
 
-    async def _attempt(self, request: ModelRequest, record: CallRecord) -> None:
+    async def _attempt(self, request: ModelRequest, record: CallRecord) -> ModelReply | None:
+        """Fill ``record`` from the backend's reply (None: the call failed)."""
         limits = self.limits
         for attempt in range(limits.max_retries + 1):
             record.retries = attempt
@@ -144,7 +163,7 @@ class ModelClient:
                 message = f"timed out after {limits.timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
                 record.error = keys.redact(f"{type(exc).__name__}: {message}")
                 if not retryable or attempt == limits.max_retries:
-                    return
+                    return None
                 record.retry_errors.append(record.error)
                 delay = min(limits.max_backoff_s, limits.backoff_s * 2**attempt) * (0.5 + random.random())
                 retry_after = getattr(exc, "retry_after", None)
@@ -152,14 +171,14 @@ class ModelClient:
                 continue
             except Exception as exc:  # a backend bug or an unmapped provider error: record, do not retry
                 record.error = keys.redact(f"{type(exc).__name__}: {exc}")
-                return
+                return None
             record.error = None
             record.raw_response = keys.redact(reply.text)  # what every component reads: nothing later sees a key
             record.prompt_tokens = reply.prompt_tokens
             record.completion_tokens = reply.completion_tokens
             record.cost_usd = reply.cost_usd
             record.cached = reply.cached
-            return
+            return reply
 
 
 def _params(request: ModelRequest) -> dict:

@@ -3,6 +3,7 @@
     fake = FakeModel()                                   # sensible replies for every role
     fake = FakeModel(replies={"rank": ['{"ranking": [2, 1]}']})   # script one role
     fake = FakeModel(latency=0.2, fail_first=2)          # slow, and two transient failures
+    fake = FakeModel(latency=0.2, instances=2)           # like the embedded pool: two calls served at once
     result = run(arch, "prompt", backend=fake)
 
 Without a script, each role gets a well-formed reply built from the request's metadata:
@@ -13,9 +14,12 @@ unit-test evaluator approve, verifiers say correct.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import threading
+import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -32,13 +36,17 @@ class FakeModel:
         latency: float = 0.0,
         fail_first: int = 0,
         cost_per_call: float = 0.0,
+        instances: int | None = None,
     ):
+        """``instances``: serve at most that many calls at once (the others wait, reported as ``queued_s``)."""
         self._script = (
             {role: itertools.cycle(list(items)) for role, items in replies.items()} if isinstance(replies, dict) else {}
         )
         self._responder = replies if callable(replies) else None
         self.latency = latency
         self.cost_per_call = cost_per_call
+        self.instances = instances
+        self._instances: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> semaphore
         self._failures_left = fail_first
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
@@ -55,8 +63,11 @@ class FakeModel:
             self._failures_left -= int(fail)
             number = next(self._counter)
         try:
-            if self.latency:
-                await asyncio.sleep(self.latency)
+            arrived = time.perf_counter()
+            async with self._instance():
+                queued_s = time.perf_counter() - arrived
+                if self.latency:
+                    await asyncio.sleep(self.latency)
             if fail:
                 raise ModelError("fake transient failure (injected)", retryable=True)
             reply = self._reply_for(request, number)
@@ -71,7 +82,16 @@ class FakeModel:
             prompt_tokens=prompt_tokens,
             completion_tokens=len(reply.split()),
             cost_usd=self.cost_per_call,
+            queued_s=queued_s,
         )
+
+    def _instance(self) -> asyncio.Semaphore | contextlib.nullcontext:
+        """One of the ``instances`` (a semaphore per event loop), or no limit."""
+        if self.instances is None:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            return self._instances.setdefault(loop, asyncio.Semaphore(self.instances))
 
     def _reply_for(self, request: ModelRequest, number: int) -> str | Exception:
         if self._responder is not None:

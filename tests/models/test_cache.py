@@ -3,6 +3,8 @@
 import asyncio
 import contextlib
 
+import pytest
+
 from archon_engine import ModelError, ModelRequest, run
 from archon_engine.models.cache import CachedBackend, ResponseCache, request_key
 from archon_engine.models.fake import FakeModel
@@ -97,3 +99,14 @@ def test_a_whole_run_replays_from_the_cache_with_every_call_marked(tmp_path):
     assert again.answer == first.answer and fake.requests == []
     assert again.usage.cached_calls == again.usage.calls == 2
     assert first.usage.cached_calls == 0
+
+
+def test_a_replay_keeps_the_service_time_of_the_live_call(tmp_path):
+    backend = CachedBackend(FakeModel(latency=0.1), ResponseCache(tmp_path / "cache.sqlite"))
+    arch = {"layers": [[{"type": "generator", "model": "fake/m", "temperature": 0}]]}
+
+    (live,) = run(arch, "q", backend=backend).trace.calls
+    (replayed,) = run(arch, "q", backend=backend).trace.calls
+
+    assert replayed.cached and replayed.latency_s < 0.05
+    assert replayed.service_s == pytest.approx(live.service_s, abs=0.01) and live.service_s >= 0.1
