@@ -306,8 +306,6 @@ def results_table(evaluation: Evaluation, summaries: list[SystemSummary]) -> Non
             "calls/query": number(format="%.1f"),
             "tokens/query": number(format="%.0f"),
             "Pareto": st.column_config.TextColumn(help="On the Pareto frontier of quality vs cost / latency"),
-            "evaluation wall s": None,  # the whole evaluation's: in the caption below, not on every row
-            "evaluation queries/s": None,
         },
     )
     wall = ""

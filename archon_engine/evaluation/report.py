@@ -98,8 +98,6 @@ class Evaluation(BaseModel):
             }
             if s.wins is not None:
                 row.update({"wins": s.wins, "ties": s.ties, "losses": s.losses})
-            if self.wall_s is not None:  # the whole evaluation's, the same on every row
-                row.update({"evaluation wall s": self.wall_s, "evaluation queries/s": self.throughput_qps})
             rows.append(row)
         return pd.DataFrame(rows)
 

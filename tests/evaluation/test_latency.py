@@ -147,5 +147,4 @@ def test_an_evaluation_at_concurrency_4_reports_what_one_call_takes():
     assert max(r.wall_s for r in evaluation.results) > 0.9  # the last items queued behind three rounds
     assert evaluation.wall_s == pytest.approx(1.2, rel=0.2) and evaluation.ran == 16
     assert evaluation.throughput_qps == pytest.approx(16 / evaluation.wall_s)
-    assert evaluation.table().loc[0, "evaluation queries/s"] == evaluation.throughput_qps
     assert "throughput_qps" in evaluation.model_dump()  # in the JSON export
