@@ -12,6 +12,8 @@ if str(ROOT) not in sys.path:
 
 import streamlit as st  # noqa: E402
 
+from app import state  # noqa: E402
+
 st.set_page_config(page_title="Archon Studio", page_icon="🏛️", layout="wide")
 
 PAGES = Path(__file__).resolve().parent / "views"
@@ -25,4 +27,9 @@ navigation = st.navigation(
         st.Page(PAGES / "settings.py", title="Settings", icon=":material/settings:"),
     ]
 )
+on_run_page = navigation.url_path == "run"
+state.keep_in_url(on_run_page=on_run_page)  # a reload or the link brings the design (and the run) back
+for notice in state.url_notices():
+    st.warning(notice, icon=":material/link_off:")
 navigation.run()
+state.keep_in_url(on_run_page=on_run_page)  # what the page changed without a rerun

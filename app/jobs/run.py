@@ -33,6 +33,7 @@ class _Finished:
     result: RunResult | None = None
     error: str | None = None
     not_saved: str | None = None  # why the result is not in the run history
+    run_id: str | None = None  # its id in the run history
 
 
 @dataclass
@@ -50,6 +51,7 @@ class RunView(JobView):
     result: RunResult | None = None
     error: str | None = None
     not_saved: str | None = None
+    run_id: str | None = None  # the finished run's id in the run history, once saved
 
     @property
     def answer(self) -> str | None:
@@ -143,17 +145,17 @@ class RunJob(LoopJob):
             result = await arun(view.architecture, self._prompt, on_event=self._events.put, **self._kwargs)
         except ArchitectureError as exc:
             return _Finished("error", error="the architecture cannot run: " + "; ".join(map(str, exc.findings)))
-        return _Finished(result.status, result=result, error=result.error, not_saved=await self._save(result))
+        run_id, not_saved = await self._save(result)
+        return _Finished(result.status, result=result, error=result.error, not_saved=not_saved, run_id=run_id)
 
-    async def _save(self, result: RunResult) -> str | None:
-        """Keep the run in the history; returns why it could not be kept, if it could not."""
+    async def _save(self, result: RunResult) -> tuple[str | None, str | None]:
+        """Keep the run in the history: its id there, or why it could not be kept."""
         if self.store is None:
-            return None
+            return None, None
         try:
-            await asyncio.to_thread(self.store.save_run, result)
+            return await asyncio.to_thread(self.store.save_run, result), None
         except (StoreError, sqlite3.Error) as exc:
-            return f"The run was not saved to the history: {exc}"
-        return None
+            return None, f"The run was not saved to the history: {exc}"
 
     def _failed(self, error: str) -> _Finished:
         return _Finished("error", error=error)
@@ -166,11 +168,12 @@ class RunJob(LoopJob):
         if isinstance(event, _Finished):
             if view.finished:
                 return
-            view.status, view.result, view.error, view.not_saved = (
+            view.status, view.result, view.error, view.not_saved, view.run_id = (
                 event.status,
                 event.result,
                 event.error,
                 event.not_saved,
+                event.run_id,
             )
             if event.result is not None:
                 view.layers, view.calls = list(event.result.layers), list(event.result.trace.calls)

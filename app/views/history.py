@@ -116,7 +116,7 @@ def runs_section(store: Store) -> None:
         reopen = st.button("Open in Run", type="primary", icon=":material/open_in_new:", key="history_open_run")
         delete = st.button("Delete this run", icon=":material/delete:", key="history_delete_run")
     if reopen:
-        state.set_last_run(store.run(chosen))
+        state.set_last_run(store.run(chosen), chosen)
         st.switch_page("views/run.py")
     if delete:
         store.delete_run(chosen)
@@ -204,9 +204,12 @@ st.caption("Every finished run and every evaluation, kept in the run store. Noth
 try:
     store = state.store()
 except StoreError as exc:
-    st.error(f"{exc}. Change the path on the Settings page.", icon="🚫")
+    where = "Ask whoever runs the server to fix it" if state.store_path_locked() else "Change it on the Settings page"
+    st.error(f"{exc}. {where}.", icon="🚫")
     st.stop()
 st.caption(f"Store: `{store.path}`")
+if store.visitor is not None:
+    st.caption("This server keeps a history per visitor: only this browser's runs and evaluations are here.")
 if notice := ss.pop(NOTICE_KEY, None):
     st.success(notice)
 

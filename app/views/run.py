@@ -76,7 +76,7 @@ def _settle(job: RunJob) -> None:
     result = job.view.result
     if result is not None and ss.get(SHOWN_KEY) is not result:
         ss[SHOWN_KEY] = result
-        state.set_last_run(result)
+        state.set_last_run(result, job.view.run_id)
         if job.view.not_saved:
             ss[NOTICE_KEY] = job.view.not_saved
 

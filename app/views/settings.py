@@ -86,11 +86,19 @@ with st.form("run-settings"):
     d, e = st.columns(2)
     max_calls = d.number_input("Budget: calls per run (0 = no cap)", 0, 100_000, current.max_calls or 0)
     max_usd = e.number_input("Budget: USD per run (0 = no cap)", 0.0, 10_000.0, current.max_usd or 0.0, format="%.4f")
+    locked = state.store_path_locked()
     store_path = st.text_input(
         "Run history (SQLite file)",
-        current.store_path,
-        help="Where finished runs and evaluations are kept; created if missing. Nothing secret is stored.",
+        state.store_path(),
+        disabled=locked,
+        help=(
+            "Set by the server (its ARCHON_DATA_DIR): visitors cannot change it."
+            if locked
+            else "Where finished runs and evaluations are kept; created if missing. Nothing secret is stored."
+        ),
     )
+    if locked:
+        st.caption("This server is shared: the run history's path is the server's setting.")
     if st.form_submit_button("Save settings", type="primary"):
         try:
             chosen = state.AppSettings(
@@ -100,7 +108,7 @@ with st.form("run-settings"):
                 max_retries=max_retries,
                 max_calls=max_calls or None,
                 max_usd=max_usd or None,
-                store_path=store_path.strip(),
+                store_path=current.store_path if locked else store_path.strip(),
             )
             state.open_store(chosen.store_path)
         except ValidationError as exc:

@@ -5,10 +5,13 @@ call records), so nothing secret is stored.
     store = Store()                      # <data dir>/archon.sqlite
     run_id = store.save_run(result)
     store.runs(); store.run(run_id); store.delete_run(run_id)
+    store.save_design(arch) -> digest; store.design(digest)   # a whole design, name and description too
+    store.for_visitor(visitor_id)        # the same file, seeing and writing only that visitor's history
 """
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import sqlite3
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS configs (hash TEXT PRIMARY KEY, config TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS designs (hash TEXT PRIMARY KEY, design TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, created REAL NOT NULL, name TEXT, config_hash TEXT, prompt TEXT, status TEXT,
     answer TEXT, cost_usd REAL, latency_s REAL, calls INTEGER, tokens INTEGER, result TEXT NOT NULL
@@ -47,6 +51,12 @@ CREATE TABLE IF NOT EXISTS evaluation_results (
 );
 CREATE INDEX IF NOT EXISTS live_latency ON evaluation_results (config_hash, item_key, cached);
 """
+# Columns added after the first stores were made: (table, column, type), added to a store that lacks them.
+ADDED_COLUMNS = (("runs", "visitor", "TEXT"), ("evaluations", "visitor", "TEXT"))
+VISITOR_INDEXES = """
+CREATE INDEX IF NOT EXISTS runs_by_visitor ON runs (visitor, created);
+CREATE INDEX IF NOT EXISTS evaluations_by_visitor ON evaluations (visitor, created);
+"""
 
 
 def default_path() -> Path:
@@ -57,6 +67,12 @@ def config_hash(architecture: Architecture) -> str:
     """A short hash of what an architecture does (its layers), not of its name or description."""
     layers = json.dumps(architecture.model_dump(mode="json")["layers"], sort_keys=True)
     return hashlib.sha256(layers.encode()).hexdigest()[:16]
+
+
+def design_hash(architecture: Architecture) -> str:
+    """A short hash of the whole design: its layers, name and description."""
+    whole = json.dumps(architecture.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(whole.encode()).hexdigest()[:16]
 
 
 class RunSummary(BaseModel):
@@ -89,18 +105,47 @@ class StoreError(RuntimeError):
     """A record that is not there, or a store file that cannot be used."""
 
 
+def _add_missing_columns(db: sqlite3.Connection) -> None:
+    """Bring a store made by an older version up to date (another process may be doing the same)."""
+    for table, column, kind in ADDED_COLUMNS:
+        if column in {row[1] for row in db.execute(f"PRAGMA table_info({table})")}:
+            continue
+        try:
+            db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        except sqlite3.OperationalError as exc:
+            if "duplicate column" not in str(exc):
+                raise
+    db.executescript(VISITOR_INDEXES)
+
+
 class Store:
-    """One SQLite file, safe to share between threads and processes (WAL mode)."""
+    """One SQLite file, safe to share between threads and processes (WAL mode).
+
+    ``visitor`` None sees the whole history; a visitor's store (``for_visitor``) lists, opens and deletes
+    only the runs and evaluations saved through it, and saves new ones as that visitor's.
+    """
 
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else default_path()
+        self.visitor: str | None = None
         try:
             self._db = sqlite.connect(self.path)
             self._db.execute("PRAGMA foreign_keys=ON")
             self._db.executescript(SCHEMA)
+            _add_missing_columns(self._db)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"cannot open the run store at {self.path}: {exc}") from exc
         self._lock = threading.Lock()
+
+    def for_visitor(self, visitor: str | None) -> Store:
+        """This store (the same connection) seen by one visitor; None for the whole history."""
+        view = copy.copy(self)
+        view.visitor = visitor
+        return view
+
+    def _mine(self, column: str = "visitor") -> tuple[str, tuple]:
+        """An SQL condition (to AND with others) and its parameters: the rows this store's visitor may see."""
+        return (f" AND {column} = ?", (self.visitor,)) if self.visitor is not None else ("", ())
 
     def _execute(self, sql: str, params: tuple = ()) -> list[tuple]:
         with self._lock:
@@ -126,6 +171,20 @@ class Store:
             raise StoreError(f"no config with hash {digest}")
         return Architecture.model_validate_json(rows[0][0])
 
+    def save_design(self, architecture: Architecture) -> str:
+        """Keep a whole design (name and description too) by its ``design_hash``, which it returns."""
+        digest = design_hash(architecture)
+        self._execute(
+            "INSERT OR IGNORE INTO designs (hash, design) VALUES (?, ?)", (digest, architecture.model_dump_json())
+        )
+        return digest
+
+    def design(self, digest: str) -> Architecture:
+        rows = self._execute("SELECT design FROM designs WHERE hash = ?", (digest,))
+        if not rows:
+            raise StoreError(f"no design with hash {digest}")
+        return Architecture.model_validate_json(rows[0][0])
+
     # --- runs ------------------------------------------------------------------------------
 
     def save_run(self, result: RunResult, *, name: str | None = None) -> str:
@@ -133,7 +192,8 @@ class Store:
         prompt = next((str(m.get("content", "")) for m in reversed(result.messages) if m.get("role") == "user"), "")
         usage = result.usage
         self._execute(
-            "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO runs (id, created, name, config_hash, prompt, status, answer, cost_usd, latency_s, calls, "
+            "tokens, result, visitor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 time.time(),
@@ -147,26 +207,30 @@ class Store:
                 usage.calls,
                 usage.prompt_tokens + usage.completion_tokens,
                 result.to_json(),
+                self.visitor,
             ),
         )
         return run_id
 
     def runs(self, limit: int = 200) -> list[RunSummary]:
+        mine, params = self._mine()
         rows = self._execute(
             "SELECT id, created, name, config_hash, prompt, status, answer, cost_usd, latency_s, calls, tokens "
-            "FROM runs ORDER BY created DESC LIMIT ?",
-            (limit,),
+            f"FROM runs WHERE 1{mine} ORDER BY created DESC LIMIT ?",
+            (*params, limit),
         )
         return [RunSummary(**dict(zip(RunSummary.model_fields, row, strict=True))) for row in rows]
 
     def run(self, run_id: str) -> RunResult:
-        rows = self._execute("SELECT result FROM runs WHERE id = ?", (run_id,))
+        mine, params = self._mine()
+        rows = self._execute(f"SELECT result FROM runs WHERE id = ?{mine}", (run_id, *params))
         if not rows:
             raise StoreError(f"no run with id {run_id}")
         return RunResult.model_validate_json(rows[0][0])
 
     def delete_run(self, run_id: str) -> None:
-        self._execute("DELETE FROM runs WHERE id = ?", (run_id,))
+        mine, params = self._mine()
+        self._execute(f"DELETE FROM runs WHERE id = ?{mine}", (run_id, *params))
 
     def compare_runs(self, first: str, second: str) -> list[dict[str, Any]]:
         """Side by side: answer, status, calls, tokens, cost, latency, and whether the configs match."""
@@ -188,7 +252,8 @@ class Store:
         for system in spec.systems:
             self.save_config(system.architecture)
         self._execute(
-            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO evaluations (id, created, name, dataset, scorer, systems, items, status, spec, visitor) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 evaluation_id,
                 time.time(),
@@ -199,6 +264,7 @@ class Store:
                 len(spec.dataset.items),
                 "running",
                 spec.model_dump_json(),
+                self.visitor,
             ),
         )
         return evaluation_id
@@ -238,7 +304,8 @@ class Store:
         return rows[0][0] if rows else None
 
     def evaluation_spec(self, evaluation_id: str) -> EvaluationSpec:
-        rows = self._execute("SELECT spec FROM evaluations WHERE id = ?", (evaluation_id,))
+        mine, params = self._mine()
+        rows = self._execute(f"SELECT spec FROM evaluations WHERE id = ?{mine}", (evaluation_id, *params))
         if not rows:
             raise StoreError(f"no evaluation with id {evaluation_id}")
         return EvaluationSpec.model_validate_json(rows[0][0])
@@ -255,11 +322,12 @@ class Store:
         return Evaluation(id=evaluation_id, spec=spec, results=results, status=rows[0][0])
 
     def evaluations(self, limit: int = 200) -> list[EvaluationSummary]:
+        mine, params = self._mine("e.visitor")
         rows = self._execute(
             "SELECT e.id, e.created, e.name, e.dataset, e.scorer, e.systems, e.items, "
             "(SELECT COUNT(*) FROM evaluation_results r WHERE r.evaluation_id = e.id), e.status "
-            "FROM evaluations e ORDER BY e.created DESC LIMIT ?",
-            (limit,),
+            f"FROM evaluations e WHERE 1{mine} ORDER BY e.created DESC LIMIT ?",
+            (*params, limit),
         )
         fields = list(EvaluationSummary.model_fields)
         return [
@@ -268,4 +336,5 @@ class Store:
         ]
 
     def delete_evaluation(self, evaluation_id: str) -> None:
-        self._execute("DELETE FROM evaluations WHERE id = ?", (evaluation_id,))
+        mine, params = self._mine()
+        self._execute(f"DELETE FROM evaluations WHERE id = ?{mine}", (evaluation_id, *params))

@@ -5,8 +5,11 @@ import sqlite3
 import pytest
 
 from archon_engine import FakeModel, run
+from archon_engine.evaluation.datasets import Dataset, Item
+from archon_engine.evaluation.records import EvaluationSpec, baseline
+from archon_engine.evaluation.runner import evaluate
 from archon_engine.models import keys
-from archon_engine.storage.store import Store, StoreError, config_hash
+from archon_engine.storage.store import SCHEMA, Store, StoreError, config_hash, design_hash
 
 ARCH = {
     "name": "two",
@@ -82,17 +85,60 @@ def test_a_store_that_cannot_be_opened_says_where(tmp_path):
         Store(blocker / "runs.sqlite")
 
 
-def test_a_stored_evaluation_reloads_whole_in_item_order(store):
-    from archon_engine.evaluation.datasets import Dataset, Item
-    from archon_engine.evaluation.records import EvaluationSpec, baseline
-    from archon_engine.evaluation.runner import evaluate
-
+def evaluate_four_items(store):
     dataset = Dataset(name="d", kind="exact", items=[Item(id=str(i), prompt=f"q{i}", reference="x") for i in range(4)])
     spec = EvaluationSpec(systems=[baseline("fake/a"), baseline("fake/b")], dataset=dataset, scorer="exact")
-    evaluation = evaluate(spec, backend=FakeModel(), store=store)
+    return evaluate(spec, backend=FakeModel(), store=store)
+
+
+def test_a_stored_evaluation_reloads_whole_in_item_order(store):
+    evaluation = evaluate_four_items(store)
 
     reloaded = store.load_evaluation(evaluation.id)
 
     assert reloaded.status == "completed"
     assert [(r.system, r.item_id) for r in reloaded.results] == [(r.system, r.item_id) for r in evaluation.results]
     assert reloaded.table().equals(evaluation.table())
+
+
+def test_a_whole_design_is_kept_by_its_hash_name_and_description_included(store):
+    arch = run(ARCH, "q", backend=FakeModel()).architecture
+    described = arch.model_copy(update={"name": "mine", "description": "what it does"})
+
+    digest = store.save_design(described)
+
+    assert digest == design_hash(described) != design_hash(arch)  # unlike config_hash, the name counts
+    assert store.design(digest) == described
+    with pytest.raises(StoreError, match="no design with hash 0000"):
+        store.design("0000")
+
+
+def test_a_visitor_sees_and_deletes_only_its_own_history(store):
+    mine, theirs = store.for_visitor("visitor-a"), store.for_visitor("visitor-b")
+    kept = mine.save_run(run(ARCH, "mine", backend=FakeModel()))
+    other = theirs.save_run(run(ARCH, "theirs", backend=FakeModel()))
+    evaluation = evaluate_four_items(theirs)
+
+    assert [r.id for r in mine.runs()] == [kept] and mine.evaluations() == []
+    assert [e.id for e in theirs.evaluations()] == [evaluation.id]
+    with pytest.raises(StoreError, match=f"no run with id {other}"):
+        mine.run(other)
+    mine.delete_run(other)
+    mine.delete_evaluation(evaluation.id)
+    assert len(store.runs()) == 2 and len(store.evaluations()) == 1  # the whole history: both still there
+    theirs.delete_run(other)
+    assert [r.id for r in store.runs()] == [kept]
+
+
+def test_a_store_made_before_visitors_opens_with_its_runs(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # the tables as they were before visitors: SCHEMA has no visitor column
+        db.executescript(SCHEMA)
+    old = Store(path)
+    old.save_run(run(ARCH, "before", backend=FakeModel()))
+    old.close()
+
+    reopened = Store(path)
+
+    assert [r.prompt for r in reopened.runs()] == ["before"]
+    assert reopened.for_visitor("someone").runs() == []
