@@ -32,6 +32,7 @@ class CallRecord(BaseModel):
     follows: str | None = None  # the call of the same component this one waited for (made one after another)
     queued_s: float = 0.0  # of start_s..end_s, the time spent waiting inside the backend (for a llama.cpp instance)
     service_s: float = 0.0  # its own time, from its slot or instance to its reply (cached: the live call's)
+    finish_reason: str | None = None  # the provider's: "length" means cut at max_tokens (None: not reported)
 
     @property
     def latency_s(self) -> float:

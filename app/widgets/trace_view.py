@@ -15,13 +15,14 @@ import pandas as pd
 import streamlit as st
 
 from app.jobs.run import RunView
-from app.widgets import charts
+from app.widgets import charts, explain_view, flow_view, provenance_view
 from archon_engine import Architecture, Finding
 from archon_engine.components import registry
 from archon_engine.components.instructions import CUSTOM, VARIANTS, variant_of
 from archon_engine.components.prompts import EXPLANATIONS
 from archon_engine.config import ComponentSpec, component_id
 from archon_engine.estimate import Estimate
+from archon_engine.explain import CandidateFeedback, candidate_feedback, explain_layer
 from archon_engine.state import Candidate, ComponentOutput, LayerResult, UnitTest
 from archon_engine.trace import CallRecord, Usage
 
@@ -246,13 +247,19 @@ def candidate_card(
     *,
     kept: bool | None = None,
     specs: dict[str, ComponentSpec] | None = None,
+    feedback: CandidateFeedback | None = None,
 ) -> None:
-    """A candidate: id, where it came from, its call's facts (and instruction), its text, and a fusion's inputs."""
+    """A candidate: id, origin, its call's facts, its text (a fusion's by source), what later steps said of it."""
     with st.container(border=True):
         tag = "" if kept is None else (" &nbsp; :green-badge[passed on]" if kept else " &nbsp; :gray-badge[dropped]")
         st.markdown(f"**{candidate.id}** &nbsp; :gray[from {candidate.source}]{tag}")
         st.caption(call_facts(call, specs))
-        _text_box(candidate.text)
+        read = {cid: catalog[cid].text for cid in candidate.inputs if cid in catalog}
+        if read:
+            provenance_view.fusion_view(candidate.text, read)
+        else:
+            _text_box(candidate.text)
+        explain_view.feedback_notes(feedback)
         if candidate.inputs:
             with st.expander(f"Inputs this fusion saw ({len(candidate.inputs)})"):
                 for cid in candidate.inputs:
@@ -261,7 +268,9 @@ def candidate_card(
                     st.markdown(seen.text.strip() if seen else "*(text not available)*")
 
 
-def _produced(outputs: list[ComponentOutput], layer: LayerResult, calls: dict[str, CallRecord], catalog, specs) -> None:
+def _produced(
+    outputs: list[ComponentOutput], layer: LayerResult, calls: dict[str, CallRecord], catalog, specs, notes
+) -> None:
     candidates = [c for o in outputs for c in o.candidates or []]
     passed = {c.id for c in layer.candidates}
     for output in outputs:
@@ -273,7 +282,8 @@ def _produced(outputs: list[ComponentOutput], layer: LayerResult, calls: dict[st
     for column, candidate in _grid(candidates):
         with column:
             call = calls.get(candidate.call_id or "")
-            candidate_card(candidate, call, catalog, kept=candidate.id in passed, specs=specs)
+            kept = candidate.id in passed
+            candidate_card(candidate, call, catalog, kept=kept, specs=specs, feedback=notes.get(candidate.id))
 
 
 def _critiques(output: ComponentOutput, inputs: list[Candidate], calls: dict[str, CallRecord], specs) -> None:
@@ -293,7 +303,7 @@ def _critiques(output: ComponentOutput, inputs: list[Candidate], calls: dict[str
                 st.markdown(f":orange[**Weaknesses**] {critique.weaknesses}")
 
 
-def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
+def _ranking(output: ComponentOutput, catalog: dict[str, Candidate], inputs: list[Candidate]) -> None:
     ranking = output.ranking
     if ranking is None:
         st.error("This ranker returned no ranking.")
@@ -303,9 +313,11 @@ def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
     elif ranking.reason:
         st.info(f"**Ranker's reason:** {ranking.reason}", icon="🏆")
     kept = set(ranking.kept)
+    before = [c.id for c in inputs]
     rows = [
         {
             "rank": rank,
+            "before": before.index(cid) + 1 if cid in before else None,
             "candidate": cid,
             "outcome": "kept" if cid in kept else "cut",
             "from": catalog[cid].source if cid in catalog else "",
@@ -318,6 +330,7 @@ def _ranking(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
         hide_index=True,
         column_config={
             "rank": st.column_config.NumberColumn("Rank", width="small"),
+            "before": st.column_config.NumberColumn("Before", width="small", help="Its place in the order read"),
             "candidate": st.column_config.TextColumn("Candidate", width="small"),
             "outcome": st.column_config.TextColumn("Kept / cut", width="small"),
             "from": st.column_config.TextColumn("From", width="small"),
@@ -468,17 +481,19 @@ def layer_view(view: RunView, index: int) -> None:
             _live_outputs(calls, specs)
         calls_list(calls, specs)
         return
+    inputs = _inputs_of(view, index)
+    explain_view.layer_explanation(explain_layer(layer, specs, inputs, calls))
     for error in layer.errors:
         st.warning(error, icon="⚠️")
     catalog = view.candidates_by_id()
     by_call = {c.id: c for c in view.calls}
-    inputs = _inputs_of(view, index)
+    notes = candidate_feedback(view.layers)
     tests = {t.id: t for r in view.layers for o in r.outputs for t in o.unit_tests or []}
     every_spec = _specs_by_id(view.architecture)
     producers = [o for o in layer.outputs if _type(specs, o) in PRODUCERS]
     if producers:
         _component_header(producers, specs)
-        _produced(producers, layer, by_call, catalog, every_spec)
+        _produced(producers, layer, by_call, catalog, every_spec, notes)
     for output in layer.outputs:
         kind = _type(specs, output)
         if kind in PRODUCERS:
@@ -489,7 +504,7 @@ def layer_view(view: RunView, index: int) -> None:
         if kind == "critic":
             _critiques(output, inputs, by_call, every_spec)
         elif kind == "ranker":
-            _ranking(output, catalog)
+            _ranking(output, catalog, inputs)
         elif kind == "majority_vote":
             vote_view(output, catalog)
         elif kind == "verifier":
@@ -499,7 +514,7 @@ def layer_view(view: RunView, index: int) -> None:
         elif kind == "unit_test_evaluator":
             _evaluation(output, layer, tests)
         elif output.candidates is not None:
-            _produced([output], layer, by_call, catalog, every_spec)
+            _produced([output], layer, by_call, catalog, every_spec, notes)
     st.markdown(
         "**Passes on:** " + (", ".join(f"`{c.id}`" for c in layer.candidates) or "*no candidates*"),
         help="The candidates the next layer reads, in order; the first one of the last layer is the answer.",
@@ -648,6 +663,7 @@ def run_inspector(view: RunView) -> None:
     # Tracked by a key (per set of tabs), so the tab a user picked stays picked when the live view
     # becomes the finished one.
     key = "run-tabs-" + hashlib.sha1("\n".join(names).encode()).hexdigest()[:12]
+    flow_view.flow_picture(view)
     tabs = st.tabs(names, key=key, on_change="rerun")
     for index, tab in enumerate(tabs[:-1]):
         with tab:

@@ -29,6 +29,7 @@ class ModelReply(BaseModel):
     cached: bool = False  # replayed from the response cache: no model was called
     queued_s: float = 0.0  # time the backend held the call waiting for capacity (a llama.cpp instance)
     service_s: float | None = None  # the live call's service time, kept by the response cache (None: unknown)
+    finish_reason: str | None = None  # why the model stopped: "stop", "length" (cut at max_tokens), ...
 
 
 class ModelError(Exception):

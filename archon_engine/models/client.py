@@ -178,6 +178,7 @@ class ModelClient:
             record.completion_tokens = reply.completion_tokens
             record.cost_usd = reply.cost_usd
             record.cached = reply.cached
+            record.finish_reason = reply.finish_reason
             return reply
 
 

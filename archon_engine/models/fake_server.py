@@ -142,6 +142,9 @@ class FakeOpenAIServer:
         """The OpenAI response to a request body."""
         text = self.reply(body) if self.reply is not None else default_reply(body)
         prompt_tokens = sum(len(str(m.get("content") or "").split()) for m in body.get("messages", []))
+        finish_reason, limit = "stop", body.get("max_tokens")
+        if isinstance(limit, int) and 0 < limit < len(text.split()):  # a word is a token here
+            text, finish_reason = " ".join(text.split()[:limit]), "length"
         completion_tokens = max(1, len(text.split()))
         return {
             "id": f"chatcmpl-fake-{next(self._ids)}",
@@ -149,7 +152,7 @@ class FakeOpenAIServer:
             "created": int(time.time()),
             "model": body.get("model", "fake-model"),
             "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"},
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": finish_reason},
             ],
             "usage": {
                 "prompt_tokens": prompt_tokens,

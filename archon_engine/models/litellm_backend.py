@@ -194,6 +194,7 @@ class LitellmBackend:
             raise _error(litellm, exc) from None
         try:
             text = response.choices[0].message.content or ""
+            finish_reason = getattr(response.choices[0], "finish_reason", None)
         except (AttributeError, IndexError) as exc:
             raise ModelError(f"malformed response from {request.model}: {exc}", retryable=True) from None
         usage = getattr(response, "usage", None)
@@ -203,6 +204,7 @@ class LitellmBackend:
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             cost_usd=self._cost(response, request.model),
             queued_s=(getattr(response, "_hidden_params", None) or {}).get("queued_s", 0.0),
+            finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         )
 
     def _cost(self, response: Any, model: str) -> float | None:

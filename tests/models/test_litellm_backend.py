@@ -55,9 +55,16 @@ def test_returns_text_and_token_usage(backend):
         reply = complete(backend, request(server, "hello there fake", temperature=0.0, max_tokens=7))
     assert reply.text == "Echo: hello there fake"
     assert (reply.prompt_tokens, reply.completion_tokens) == (3, 4)
+    assert reply.finish_reason == "stop"
     body = server.bodies[0]
     assert body["model"] == "fake-model"
     assert (body["temperature"], body["max_tokens"]) == (0.0, 7)
+
+
+def test_a_reply_cut_at_max_tokens_says_so(backend):
+    with FakeOpenAIServer() as server:
+        reply = complete(backend, request(server, "one two three four five", max_tokens=3))
+    assert (reply.text, reply.completion_tokens, reply.finish_reason) == ("Echo: one two", 3, "length")
 
 
 def test_cost_of_an_unknown_model_is_unknown_not_zero(backend):
