@@ -5,6 +5,7 @@ typed key off the page; keep two sessions apart; bad input.
 A screenshot of each step is saved under test-artifacts/ for people to look at.
 """
 
+import itertools
 import os
 import secrets
 from pathlib import Path
@@ -117,13 +118,49 @@ def test_pick_a_preset_click_a_node_and_run_it_on_the_embedded_model(page, app_u
     page.get_by_role("tab").first.click()  # layer 0, for the candidate cards
     assert page.get_by_text("Final answer").count() == 1
     for proposer in ("L0.C0.s0", "L0.C1.s0", "L0.C2.s0"):  # a card per candidate of layer 0
-        assert page.get_by_text(proposer, exact=True).first.is_visible()
+        assert page.get_by_text(proposer, exact=True).filter(visible=True).count() > 0
     shot(page, "3-run-finished")
 
     page.get_by_role("tab", name="L1 · fuser").click()
-    page.get_by_text("L1.C0.s0", exact=True).first.wait_for()
+    page.get_by_text("L1.C0.s0", exact=True).filter(visible=True).first.wait_for()  # the fusion's card
+    assert page.get_by_text("Where it came from:").first.is_visible()  # the fusion's provenance legend
     shot(page, "4-run-fusion")
+
+    flow = page.locator('iframe[title="streamlit_agraph.agraph"]')  # the run's flow, above the tabs
+    flow.scroll_into_view_if_needed()
+    box = flow.bounding_box()
+    written_by = page.get_by_text("written by call-")
+    for x, y in itertools.product((0.35, 0.3, 0.4, 0.25, 0.45), (0.5, 0.35, 0.65, 0.2, 0.8)):  # a candidate node
+        page.mouse.click(box["x"] + box["width"] * x, box["y"] + box["height"] * y)
+        settle(page)
+        if written_by.count():
+            break
+    assert written_by.count() == 1, "clicking a candidate in the flow did not show its text and call"
+    shot(page, "5-run-flow-node")
     assert [e for e in page.console_errors if "favicon" not in e] == []
+
+
+def test_a_design_survives_a_reload_and_its_link_opens_it_in_another_browser(browser, app_url):
+    first, second = open_page(browser), open_page(browser)
+    try:
+        first.goto(app_url)
+        settle(first)
+        first.locator(".st-key-design-card-b-moa-lite [data-testid^=stBaseButton]").click()
+        settle(first)
+        first.wait_for_url("**design=*")
+        first.reload()
+        settle(first)
+        assert "design=" in first.url
+        second.goto(first.url)  # the link, opened in another browser
+        settle(second)
+        for page, name in ((first, "reload-1-same-design"), (second, "reload-2-link-in-another-browser")):
+            go(page, "Run")  # the Run page names the design (the Design page's gallery names every preset)
+            shown = page.content()
+            assert "MoA-Lite" in shown and "Single model (baseline)" not in shown
+            shot(page, name)
+    finally:
+        first.context.close()
+        second.context.close()
 
 
 def test_compare_the_design_with_the_embedded_model_then_find_it_in_history(page, app_url):
