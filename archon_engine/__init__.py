@@ -10,7 +10,7 @@ from archon_engine import plugins
 from archon_engine.archon_format import to_archon
 from archon_engine.config import Architecture, ComponentSpec, ConfigError
 from archon_engine.estimate import Estimate, estimate
-from archon_engine.execution import RunEvent, RunResult, arun, run
+from archon_engine.execution import Execution, RunEvent, RunResult, arun, run
 from archon_engine.loading import load_config
 from archon_engine.models.base import ModelError, ModelReply, ModelRequest
 from archon_engine.models.client import Budget, Limits
@@ -24,6 +24,7 @@ __all__ = [
     "ComponentSpec",
     "ConfigError",
     "Estimate",
+    "Execution",
     "FakeModel",
     "Finding",
     "Limits",

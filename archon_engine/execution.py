@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,7 +34,7 @@ class RunEvent(BaseModel):
 class RunResult(BaseModel):
     architecture: Architecture
     messages: list[dict[str, Any]]
-    status: Literal["completed", "failed", "budget_exceeded"]
+    status: Literal["completed", "failed", "budget_exceeded", "cancelled"]
     answer: str | None = None
     error: str | None = None
     layers: list[LayerResult]
@@ -62,70 +62,141 @@ def _conversation(prompt: Prompt, system: str | None) -> list[dict[str, Any]]:
     return messages
 
 
-async def arun(
-    architecture: ArchitectureLike,
-    prompt: Prompt,
-    *,
-    system: str | None = None,
-    backend: ModelBackend | None = None,
-    api_keys: dict[str, str] | None = None,
-    limits: Limits | None = None,
-    budget: Budget | None = None,
-    on_event: Callable[[RunEvent], None] | None = None,
-    throttle: Throttle | None = None,
-) -> RunResult:
+class Execution:
+    """A run of an architecture that goes one layer at a time, and its state between layers.
+
+    ``await step()`` runs the next layer (its calls at once) and returns it; ``async for layer in execution``
+    runs the rest one by one; ``run_to_end()`` finishes and returns the result. Nothing is repeated: each step
+    goes on from the candidates, critiques and tests the layers before it left. ``result()`` is the run as it
+    stands: a run stopped before its end (its task cancelled, or not stepped further) has status
+    "cancelled", with the layers and calls finished so far (calls cut in flight are in the trace, marked).
+
+    ``done``: layers that already ran for this architecture and prompt (an earlier run's, perhaps edited),
+    taken as they are with no call; the run goes on after them. Its trace holds the calls it made itself.
+    Raises ArchitectureError if the architecture cannot run, ValueError if ``done`` does not fit it.
+    """
+
+    def __init__(
+        self,
+        architecture: ArchitectureLike,
+        prompt: Prompt,
+        *,
+        system: str | None = None,
+        backend: ModelBackend | None = None,
+        api_keys: dict[str, str] | None = None,
+        limits: Limits | None = None,
+        budget: Budget | None = None,
+        on_event: Callable[[RunEvent], None] | None = None,
+        throttle: Throttle | None = None,
+        done: Sequence[LayerResult] = (),
+    ):
+        arch = architecture if isinstance(architecture, Architecture) else load_config(architecture)
+        errors = [f for f in validate(arch) if f.severity == "error"]
+        if errors:
+            raise ArchitectureError(errors)
+        if backend is None:
+            from archon_engine.models.litellm_backend import LitellmBackend
+
+            backend = LitellmBackend(api_keys)
+        self.architecture = arch
+        self._emit = on_event or (lambda event: None)
+        self._client = ModelClient(
+            backend,
+            limits=limits,
+            budget=budget,
+            on_call=lambda record: self._emit(RunEvent(kind="call_finished", layer=record.layer, call=record)),
+            throttle=throttle,
+        )
+        self._state = RunState(messages=tuple(_conversation(prompt, system)))
+        self.layers: list[LayerResult] = []
+        self._status: str | None = None  # None while layers remain
+        self._error: str | None = None
+        for index, layer in enumerate(done):
+            if layer.index != index or index >= len(arch.layers):
+                raise ValueError(f"done: layer {layer.index} given where layer {index} of {len(arch.layers)} goes")
+            self._keep(layer)
+
+    @property
+    def finished(self) -> bool:
+        return self._status is not None
+
+    @property
+    def next_layer(self) -> int | None:
+        """The index of the layer ``step`` runs next; None once the run has ended."""
+        return None if self.finished else len(self.layers)
+
+    async def step(self) -> LayerResult | None:
+        """Run the next layer; None if it could not finish (the budget ran out: see ``result()``)."""
+        index = self.next_layer
+        if index is None:
+            raise RuntimeError(f"the run has ended ({self._status}): no layer is left to run")
+        self._emit(RunEvent(kind="layer_started", layer=index))
+        try:
+            layer = await _run_layer(index, self.architecture.layers[index], self._state, self._client)
+        except BudgetExceeded as exc:
+            self._status, self._error = "budget_exceeded", str(exc)
+            return None
+        except asyncio.CancelledError:
+            self._status, self._error = "cancelled", f"cancelled while layer {index} ran"
+            raise
+        self._keep(layer)
+        self._emit(RunEvent(kind="layer_finished", layer=index, result=layer))
+        return layer
+
+    def _keep(self, layer: LayerResult) -> None:
+        self.layers.append(layer)
+        self._state.apply(layer)
+        if not layer.candidates and any(o.candidates is not None for o in layer.outputs):
+            self._status = "failed"
+            self._error = f"layer {layer.index} produced no candidates: " + "; ".join(layer.errors)
+        elif len(self.layers) == len(self.architecture.layers):
+            self._status = "completed" if self._state.candidates else "failed"
+            self._error = None if self._state.candidates else "the last layer passed on no candidate"
+
+    def __aiter__(self) -> Execution:
+        return self
+
+    async def __anext__(self) -> LayerResult:
+        if self.finished or (layer := await self.step()) is None:
+            raise StopAsyncIteration
+        return layer
+
+    async def run_to_end(self) -> RunResult:
+        async for _ in self:
+            pass
+        return self.result()
+
+    def result(self) -> RunResult:
+        """The run as it stands (status "cancelled" while layers remain), with every known secret redacted."""
+        status = self._status or "cancelled"
+        error = self._error
+        if self._status is None:
+            error = f"stopped after {len(self.layers)} of {len(self.architecture.layers)} layers"
+        answer = self._state.candidates[0].text if status == "completed" else None
+        # The calls' records are redacted already (ModelClient); this covers the conversation and the architecture.
+        return redacted(
+            RunResult(
+                architecture=self.architecture,
+                messages=list(self._state.messages),
+                status=status,
+                answer=answer,
+                error=error,
+                layers=list(self.layers),
+                trace=self._client.trace,
+                usage=self._client.trace.total(),
+            )
+        )
+
+
+async def arun(architecture: ArchitectureLike, prompt: Prompt, **kwargs: Any) -> RunResult:
     """Run an architecture on a prompt (or a conversation). Raises ArchitectureError if it cannot run.
 
-    ``backend`` defaults to litellm (with ``api_keys``, provider -> key, over the environment's);
-    pass a ``FakeModel`` for tests. Runs sharing a ``throttle`` share its concurrency limits.
+    ``backend`` defaults to litellm (with ``api_keys``, provider -> key, over the environment's); pass a
+    ``FakeModel`` for tests. Runs sharing a ``throttle`` share its concurrency limits. The keywords are
+    ``Execution``'s. A cancelled ``arun`` raises CancelledError; to keep what a cancelled run finished, hold
+    its ``Execution`` and read ``result()``.
     """
-    arch = architecture if isinstance(architecture, Architecture) else load_config(architecture)
-    errors = [f for f in validate(arch) if f.severity == "error"]
-    if errors:
-        raise ArchitectureError(errors)
-    emit = on_event or (lambda event: None)
-    if backend is None:
-        from archon_engine.models.litellm_backend import LitellmBackend
-
-        backend = LitellmBackend(api_keys)
-    client = ModelClient(
-        backend,
-        limits=limits,
-        budget=budget,
-        on_call=lambda record: emit(RunEvent(kind="call_finished", layer=record.layer, call=record)),
-        throttle=throttle,
-    )
-    state = RunState(messages=tuple(_conversation(prompt, system)))
-    layers: list[LayerResult] = []
-    status, error = "completed", None
-    try:
-        for index, specs in enumerate(arch.layers):
-            emit(RunEvent(kind="layer_started", layer=index))
-            result = await _run_layer(index, specs, state, client)
-            layers.append(result)
-            state.apply(result)
-            emit(RunEvent(kind="layer_finished", layer=index, result=result))
-            if not result.candidates and any(o.candidates is not None for o in result.outputs):
-                status, error = "failed", f"layer {index} produced no candidates: " + "; ".join(result.errors)
-                break
-    except BudgetExceeded as exc:
-        status, error = "budget_exceeded", str(exc)
-    answer = state.candidates[0].text if status == "completed" and state.candidates else None
-    if status == "completed" and answer is None:
-        status, error = "failed", "the last layer passed on no candidate"
-    # The calls' records are redacted already (ModelClient); this covers the conversation and the architecture.
-    return redacted(
-        RunResult(
-            architecture=arch,
-            messages=list(state.messages),
-            status=status,
-            answer=answer,
-            error=error,
-            layers=layers,
-            trace=client.trace,
-            usage=client.trace.total(),
-        )
-    )
+    return await Execution(architecture, prompt, **kwargs).run_to_end()
 
 
 async def _run_layer(index: int, specs: list, state: RunState, client: ModelClient) -> LayerResult:

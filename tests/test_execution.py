@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from archon_engine import ArchitectureError, Budget, FakeModel, Limits, ModelError, arun, run
+from archon_engine import ArchitectureError, Budget, Execution, FakeModel, Limits, ModelError, arun, run
 from archon_engine.models import prices
 
 PROMPT = "What is the boiling point of water at sea level?"
@@ -353,3 +353,87 @@ def test_cancelling_a_run_stops_every_call_in_flight_promptly():
     finished = [e.call for e in seen if e.kind == "call_finished"]
     assert len(finished) == 4
     assert all(call.error.startswith("cancelled") for call in finished)
+
+
+# Step by step: Execution
+
+
+SCRF = "presets/sample-critic-rank-fuse.json"
+
+
+def comparable(result):
+    """A result without its timings (which differ between two runs of the same calls)."""
+    calls = [c.model_dump(exclude={"start_s", "end_s", "queued_s", "service_s", "follows"}) for c in result.trace.calls]
+    return result.answer, result.status, [layer.model_dump() for layer in result.layers], calls
+
+
+def test_stepping_runs_each_layer_once_and_ends_as_a_plain_run_does():
+    stepped = Execution(SCRF, PROMPT, backend=FakeModel())
+    seen = []
+    while stepped.next_layer is not None:
+        before = len(stepped.layers)
+        layer = asyncio.run(stepped.step())
+        assert layer.index == before and stepped.layers[-1] is layer
+        seen.append((layer.index, len(stepped.result().trace.calls)))
+    plain = run(SCRF, PROMPT, backend=FakeModel())
+    assert comparable(stepped.result()) == comparable(plain)
+    assert [index for index, _ in seen] == [0, 1, 2, 3]
+    assert seen[-1][1] == len(plain.trace.calls)  # no call was made twice
+    with pytest.raises(RuntimeError, match="no layer is left"):
+        asyncio.run(stepped.step())
+
+
+def test_a_run_stopped_between_layers_is_cancelled_with_what_it_finished():
+    execution = Execution(SCRF, PROMPT, backend=FakeModel())
+    asyncio.run(execution.step())
+    result = execution.result()
+    assert result.status == "cancelled" and result.answer is None
+    assert result.error == "stopped after 1 of 4 layers"
+    assert [layer.index for layer in result.layers] == [0] and len(result.trace.calls) == 5
+
+
+def test_a_cancelled_step_ends_the_run_as_cancelled_with_the_calls_cut_in_flight():
+    async def cancel_the_second_layer():
+        execution = Execution(arch([generator(samples=2)], [component("critic")]), "Q", backend=FakeModel(latency=0.2))
+        await execution.step()
+        task = asyncio.create_task(execution.step())
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return execution
+
+    execution = asyncio.run(cancel_the_second_layer())
+    result = execution.result()
+    assert execution.finished and execution.next_layer is None
+    assert (result.status, result.error) == ("cancelled", "cancelled while layer 1 ran")
+    assert len(result.layers) == 1
+    assert [c.error for c in result.trace.calls if c.layer == 1] == [
+        "cancelled: the run stopped before this call finished"
+    ]
+
+
+def test_iterating_an_execution_yields_each_layer_then_the_result_is_complete():
+    async def iterate():
+        execution = Execution(arch([generator(samples=3)], [component("fuser")]), "Q", backend=FakeModel())
+        return execution, [layer.index async for layer in execution]
+
+    execution, indexes = asyncio.run(iterate())
+    assert indexes == [0, 1] and execution.result().status == "completed"
+
+
+def test_layers_already_done_are_taken_as_they_are_and_the_run_goes_on_after_them():
+    first = run(SCRF, PROMPT, backend=FakeModel())
+    fake = FakeModel()
+    resumed = Execution(SCRF, PROMPT, backend=fake, done=first.layers[:2])
+    result = asyncio.run(resumed.run_to_end())
+    assert {r.role for r in fake.requests} == {"rank", "fuse"}  # only the layers after those done
+    assert result.layers[:2] == first.layers[:2] and {c.layer for c in result.trace.calls} == {2, 3}
+    fused, before = result.layers[3].candidates[0], first.layers[3].candidates[0]
+    assert fused.inputs == before.inputs  # the fusion read the candidates the earlier layers kept
+
+
+def test_layers_done_that_do_not_fit_the_architecture_are_refused():
+    first = run(SCRF, PROMPT, backend=FakeModel())
+    with pytest.raises(ValueError, match="layer 1 given where layer 0"):
+        Execution(SCRF, PROMPT, backend=FakeModel(), done=first.layers[1:])
