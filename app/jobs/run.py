@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from app.jobs.base import JobView, LoopJob
-from archon_engine import Architecture, ArchitectureError, Budget, Limits, RunEvent, RunResult, arun, estimate
+from app.jobs.base import JobView, LoopJob, event_loop
+from archon_engine import Architecture, ArchitectureError, Budget, Execution, Limits, RunEvent, RunResult, estimate
 from archon_engine.models.base import ModelBackend
 from archon_engine.models.keys import redact
 from archon_engine.state import Candidate, LayerResult
@@ -37,6 +37,13 @@ class _Finished:
 
 
 @dataclass
+class _Paused:
+    """Step mode: the run waits before layer ``before`` until the page says go on."""
+
+    before: int
+
+
+@dataclass
 class RunView(JobView):
     """Everything known about one run so far: built from its events, completed by its result."""
 
@@ -52,6 +59,8 @@ class RunView(JobView):
     error: str | None = None
     not_saved: str | None = None
     run_id: str | None = None  # the finished run's id in the run history, once saved
+    stepping: bool = False  # step mode: the run pauses after each layer
+    paused_before: int | None = None  # in step mode, the layer the run waits to start
 
     @property
     def answer(self) -> str | None:
@@ -106,14 +115,18 @@ class RunJob(LoopJob):
         limits: Limits | None = None,
         budget: Budget | None = None,
         store: Store | None = None,
+        step: bool = False,
     ):
+        """``step``: pause after each layer until ``next_layer`` (or ``run_to_end``) is called."""
         self.store = store
+        self._go_on: asyncio.Event | None = None  # set on the loop: the paused run takes its next step
         self._prompt = prompt  # sent as it is; the view, which the page shows, holds it redacted
         self.view = RunView(
             architecture=architecture,
             prompt=redact(prompt),
             system=system or None,
             expected_calls=estimate(architecture).calls_per_layer,
+            stepping=step,
         )
         self._kwargs: dict[str, Any] = {
             "system": system or None,
@@ -139,13 +152,39 @@ class RunJob(LoopJob):
         self._launch()
         return self
 
+    def next_layer(self) -> None:
+        """Step mode: run the next layer, then pause again."""
+        event_loop().call_soon_threadsafe(self._resume, True)
+
+    def run_to_end(self) -> None:
+        """Leave step mode: run every remaining layer."""
+        self.view.stepping = False
+        event_loop().call_soon_threadsafe(self._resume, False)
+
+    def _resume(self, stepping: bool) -> None:
+        self._stepping = stepping
+        if self._go_on is not None:
+            self._go_on.set()
+
     async def _work(self) -> _Finished:
         view = self.view
+        self._stepping, self._go_on = view.stepping, asyncio.Event()
         try:
-            result = await arun(view.architecture, self._prompt, on_event=self._events.put, **self._kwargs)
+            execution = Execution(view.architecture, self._prompt, on_event=self._events.put, **self._kwargs)
         except ArchitectureError as exc:
             return _Finished("error", error="the architecture cannot run: " + "; ".join(map(str, exc.findings)))
-        run_id, not_saved = await self._save(result)
+        try:
+            while execution.next_layer is not None:
+                if self._stepping and execution.layers:
+                    self._events.put(_Paused(execution.next_layer))
+                    await self._go_on.wait()
+                    self._go_on.clear()
+                if await execution.step() is None:
+                    break
+        except asyncio.CancelledError:  # the user's Cancel: keep what finished, as a result
+            asyncio.current_task().uncancel()
+        result = execution.result()
+        run_id, not_saved = await self._save(result) if result.layers else (None, None)
         return _Finished(result.status, result=result, error=result.error, not_saved=not_saved, run_id=run_id)
 
     async def _save(self, result: RunResult) -> tuple[str | None, str | None]:
@@ -163,9 +202,11 @@ class RunJob(LoopJob):
     def _cancelled(self) -> _Finished:
         return _Finished("cancelled", error="the run was cancelled: what had finished is shown")
 
-    def _apply(self, event: RunEvent | _Finished) -> None:
+    def _apply(self, event: RunEvent | _Paused | _Finished) -> None:
         view = self.view
-        if isinstance(event, _Finished):
+        if isinstance(event, _Paused):
+            view.paused_before = event.before
+        elif isinstance(event, _Finished):
             if view.finished:
                 return
             view.status, view.result, view.error, view.not_saved, view.run_id = (
@@ -175,10 +216,12 @@ class RunJob(LoopJob):
                 event.not_saved,
                 event.run_id,
             )
+            view.paused_before = None
             if event.result is not None:
                 view.layers, view.calls = list(event.result.layers), list(event.result.trace.calls)
             view.finished_at = time.monotonic()
         elif event.kind == "layer_started":
+            view.paused_before = None
             view.started_layers = max(view.started_layers, event.layer + 1)
         elif event.kind == "call_finished" and event.call is not None:
             view.calls.append(event.call)

@@ -19,6 +19,7 @@ JOB_KEY = "run_job"
 SHOWN_KEY = "run_shown"  # the result this page last took in: a different last run was reopened elsewhere
 NOTICE_KEY = "run_notice"
 PROMPT_KEY, SYSTEM_KEY = "run_prompt", "run_system"
+STEP_KEY = "run_step"
 DEFAULT_PROMPT = "What is the capital of Japan? Answer in one sentence."
 REFRESH_S = 0.5
 
@@ -55,6 +56,7 @@ def _start() -> None:
         limits=settings.limits(),
         budget=settings.budget(),
         store=history,
+        step=bool(ss.get(STEP_KEY)),
     ).start()
 
 
@@ -91,6 +93,38 @@ def _reopened(job: RunJob | None) -> RunJob | None:
     return ss[JOB_KEY]
 
 
+def _next_layer() -> None:
+    job = _job()
+    if job is not None and job.view.paused_before is not None:
+        job.view.paused_before = None  # the button goes at once: a second click must not skip a pause
+        job.next_layer()
+
+
+def _run_to_end() -> None:
+    job = _job()
+    if job is not None:
+        job.view.paused_before = None
+        job.run_to_end()
+
+
+def step_controls(view) -> None:
+    """Step mode, between layers: what finished, what comes next, and the buttons to go on."""
+    if view.paused_before is None:
+        return
+    layers = view.architecture.layers
+    done = trace_view.layer_label(view.paused_before - 1, layers[view.paused_before - 1])
+    upcoming = trace_view.layer_label(view.paused_before, layers[view.paused_before])
+    with st.container(border=True):
+        st.markdown(
+            f"**:material/pause_circle: Paused after {done}.** Its tab below shows what it produced and what "
+            f"the technique does. Next: **{upcoming}** ({len(layers) - view.paused_before} of {len(layers)} "
+            "layers left)."
+        )
+        with st.container(horizontal=True):
+            st.button("Next layer", type="primary", icon=":material/skip_next:", on_click=_next_layer)
+            st.button("Run to the end", icon=":material/fast_forward:", on_click=_run_to_end)
+
+
 @st.fragment(run_every=REFRESH_S)
 def live_results() -> None:
     """Redrawn twice a second while the run goes; a full rerun follows once it ends."""
@@ -100,6 +134,7 @@ def live_results() -> None:
     _settle(job)
     if job.view.finished:
         st.rerun()
+    step_controls(job.view)
     trace_view.progress(job.view)
     trace_view.run_inspector(job.view)
 
@@ -154,6 +189,12 @@ with left:
             help="The architecture has errors: fix them on the Design page." if blocked else None,
         )
         st.button("Cancel", icon=":material/stop:", on_click=_cancel, disabled=not running)
+        st.toggle(
+            "Step through",
+            key=STEP_KEY,
+            disabled=running,
+            help="Run one layer, stop to look at what it produced, then go on with Next layer (or Run to the end).",
+        )
     if notice := ss.pop(NOTICE_KEY, None):
         st.warning(notice)
     if blocked:

@@ -579,11 +579,13 @@ def progress(view: RunView) -> None:
             _layer_bars(view)
         return
     with st.container(border=True):
-        where = (
-            f"layer {view.started_layers} of {len(view.architecture.layers)}"
-            if view.started_layers
-            else "starting (loading the model client)"
-        )
+        layers = len(view.architecture.layers)
+        if view.paused_before is not None:
+            where = f"paused after layer {view.paused_before} of {layers}"
+        elif view.started_layers:
+            where = f"layer {view.started_layers} of {layers}"
+        else:
+            where = "starting (loading the model client)"
         st.markdown(f"**:material/progress_activity: Running “{view.architecture.name}”** — {where}")
         st.caption(f"{done} of {calls_text(total_planned)} planned finished · {view.elapsed_s:.1f} s")
         _layer_bars(view)
@@ -596,6 +598,8 @@ def _layer_bars(view: RunView) -> None:
         count = len(view.calls_of(i))
         if i in finished:
             icon, note = "✅", "done"
+        elif i == view.paused_before:
+            icon, note = "⏭️", "next"
         elif i < view.started_layers and not view.finished:
             icon, note = "⏳", "running"
         elif i < view.started_layers:
