@@ -56,8 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--judge", metavar="MODEL", help="the model that judges (judge and pairwise scorers)")
     ev.add_argument("--limit", type=int, help="only the first N items")
     ev.add_argument("--concurrency", type=int, default=32, help="model calls in flight at once")
+    ev.add_argument(
+        "--repeats",
+        type=_positive,
+        default=1,
+        help="each system answers each item N times (real calls even at temperature 0); quality as mean and spread",
+    )
     ev.add_argument("--local", action="store_true", help=f"run the architecture's components on {DEFAULT_MODEL}")
-    ev.add_argument("--out", default="evaluation", help="writes OUT.csv (the table) and OUT.json (everything)")
+    ev.add_argument(
+        "--out", default="evaluation", help="writes OUT.csv (the table), OUT-paired.csv, OUT.json (everything)"
+    )
     ev.add_argument("--store", help="the run store (SQLite); default: <data dir>/archon.sqlite")
     ev.add_argument("--resume", metavar="ID", help="finish an interrupted evaluation from the store")
     ev.add_argument("--no-cache", action="store_true", help="call the models even for requests seen before")
@@ -211,6 +219,7 @@ def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
             scorer=scorer,
             scorer_options={"model": args.judge} if args.judge else {},
             baseline_system=args.baseline[0] if args.baseline and scorer == "pairwise" else None,
+            repeats=args.repeats,
         )
         store = Store(args.store)
     except (DatasetError, ValueError, StoreError) as exc:
@@ -233,7 +242,7 @@ def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
     print(f"evaluation {evaluation_id} (store: {store.path}); {resume_hint}", file=sys.stderr, flush=True)
 
     def progress(p) -> None:
-        print(f"\r{p.done}/{p.total} items scored", end="", file=sys.stderr, flush=True)
+        print(f"\r{p.done}/{p.total} answers scored", end="", file=sys.stderr, flush=True)
 
     try:
         evaluation = evaluate(
@@ -254,15 +263,42 @@ def _evaluate(arch: Architecture, args: argparse.Namespace) -> int:
         f"\nlatency: what one query takes run alone; the evaluation took {evaluation.wall_s:.1f} s wall time, "
         f"{evaluation.throughput_qps or 0:.3g} queries/s ({evaluation.ran} run at concurrency {args.concurrency})"
     )
+    if spec.repeats > 1:
+        print(f"\nquality over {spec.repeats} repeats (mean ± standard deviation of each repeat's quality):")
+        for summary in evaluation.summaries():
+            print(f"  {summary.system}: {summary.quality.mean:.3f} ± {summary.quality_spread or 0:.3f}")
+    print(_paired_lines(evaluation))
     print(f"best single model: {evaluation.best_single_model() or '(no baseline)'}")
     print(f"Pareto frontier (quality vs cost): {', '.join(evaluation.pareto('cost'))}")
     print(f"evaluation id: {evaluation.id} (store: {store.path})")
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
+    paired_csv = out.with_name(f"{out.with_suffix('').name}-paired.csv")
     table.to_csv(out.with_suffix(".csv"), index=False)
-    out.with_suffix(".json").write_text(evaluation.model_dump_json(indent=2), encoding="utf-8")
-    print(f"wrote {out.with_suffix('.csv')} and {out.with_suffix('.json')}")
+    evaluation.paired_table().to_csv(paired_csv, index=False)
+    out.with_suffix(".json").write_text(evaluation.export_json(), encoding="utf-8")
+    print(f"wrote {out.with_suffix('.csv')}, {paired_csv} and {out.with_suffix('.json')}")
     return 0
+
+
+def _paired_lines(evaluation) -> str:
+    """Every system against each baseline, item by item: wins, losses, ties, the mean difference, the verdict."""
+    comparisons = evaluation.paired()
+    if not comparisons:
+        return "\npaired: no baseline to compare with (add --baseline MODEL)"
+    repeats = evaluation.spec.repeats
+    per_item = f"; an item's score is its mean over {repeats} repeats" if repeats > 1 else ""
+    lines = [f"\npaired, item by item (difference: system minus baseline, 95 % bootstrap over items{per_item}):"]
+    for baseline in dict.fromkeys(p.baseline for p in comparisons):
+        lines.append(f"  against {baseline}:")
+        for p in (p for p in comparisons if p.baseline == baseline):
+            d = p.difference
+            errored = f", {p.errored} with an error (scored 0)" if p.errored else ""
+            lines.append(
+                f"    {p.system}: {p.wins} wins, {p.losses} losses, {p.ties} ties{errored}; "
+                f"mean difference {d.mean:+.3f} [{d.low:+.3f}, {d.high:+.3f}]; {p.verdict}"
+            )
+    return "\n".join(lines)
 
 
 def _search(args: argparse.Namespace) -> int:

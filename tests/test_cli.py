@@ -242,3 +242,51 @@ def test_search_refuses_models_without_keys_and_bad_options(tmp_path, capsys, fa
     assert main([*base, "--models", "local/smollm2-135m", "--algorithm", "nsga2"]) == 2
     assert "pareto" in capsys.readouterr().err
     assert fake_models.requests == []
+
+
+def test_eval_with_repeats_prints_the_spread_and_every_system_against_each_baseline(
+    tmp_path, capsys, fake_models, monkeypatch
+):
+    from archon_engine.evaluation.datasets import shipped_datasets
+    from archon_engine.models import litellm_backend
+
+    answers = {item.prompt: item.reference for item in shipped_datasets()["arithmetic"].items}
+
+    def fuser_knows_the_answers(request):  # the baseline (one generator call) is wrong, the fused answer right
+        said = " ".join(str(m.get("content", "")) for m in request.messages)
+        known = next((ref for prompt, ref in answers.items() if prompt in said), None)
+        return f"Answer: {known}" if request.role == "fuse" else "Answer: -1"
+
+    fake = FakeModel(fuser_knows_the_answers)
+    monkeypatch.setattr(litellm_backend, "LitellmBackend", lambda api_keys=None: fake)
+    args = ["eval", config_file(tmp_path, LOCAL), "--dataset", "arithmetic", "--limit", "3", "--repeats", "2"]
+
+    assert main([*args, "--baseline", "local/smollm2-135m", "--out", "out/r"]) == 0
+
+    out = capsys.readouterr().out
+    assert len(fake.requests) == 2 * (3 * 3 + 3)  # each repeat calls the models, the greedy baseline too
+    assert "quality over 2 repeats" in out and "local pair: 1.000 ± 0.000" in out
+    assert "against local/smollm2-135m:" in out
+    assert "local pair: 3 wins, 0 losses, 0 ties; mean difference +1.000 [+1.000, +1.000]" in out
+    assert "local pair scores higher than local/smollm2-135m by 1.000 on average" in out
+    table = (tmp_path / "out/r.csv").read_text().splitlines()
+    assert "quality sd over repeats" in table[0]
+    paired = (tmp_path / "out/r-paired.csv").read_text().splitlines()
+    assert paired[0].startswith("system,baseline,items,wins,losses,ties") and len(paired) == 2
+    assert paired[1].startswith("local pair,local/smollm2-135m,3,3,0,0")
+    saved = json.loads((tmp_path / "out/r.json").read_text())
+    assert len(saved["results"]) == 12 and saved["spec"]["repeats"] == 2
+    assert saved["paired"][0]["verdict"].startswith("local pair scores higher") and saved["paired"][0]["n"] == 3
+
+
+def test_eval_without_a_difference_says_so_and_refuses_zero_repeats(tmp_path, capsys, fake_models):
+    args = ["eval", config_file(tmp_path, LOCAL), "--dataset", "arithmetic", "--limit", "3"]
+
+    assert main([*args, "--baseline", "local/smollm2-135m"]) == 0
+
+    out = capsys.readouterr().out
+    assert "local pair: 0 wins, 0 losses, 3 ties" in out and "no measurable difference on these 3 items" in out
+    assert "quality over" not in out  # one repeat: no spread
+    with pytest.raises(SystemExit):
+        main([*args, "--repeats", "0"])
+    assert "--repeats: must be a whole number of at least 1" in capsys.readouterr().err

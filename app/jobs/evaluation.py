@@ -71,8 +71,9 @@ class EvaluationView(JobView):
 
 
 def resumable(summary: EvaluationSummary) -> bool:
-    """True when an evaluation stopped before every system answered every item, and nothing runs it now."""
-    complete = summary.results >= summary.items * len(summary.systems)
+    """True when an evaluation stopped before every system answered every item (in every repeat), and nothing
+    runs it now."""
+    complete = summary.results >= summary.answers
     return summary.status != "completed" and not complete and not is_active(summary.id)
 
 
@@ -135,7 +136,7 @@ class EvaluationJob(LoopJob):
     ):
         self.store = store
         evaluation_id = resume or store.create_evaluation(spec)
-        total = len(spec.systems) * len(spec.dataset.items)
+        total = spec.answers  # one per system, item and repeat
         self.view = EvaluationView(spec=spec, evaluation_id=evaluation_id, total=total)
         if resume:  # what the engine keeps: answered and scored
             kept = store.item_results(resume)

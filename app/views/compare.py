@@ -3,7 +3,8 @@
 The evaluation runs in the background (app.jobs.evaluation) with the run store and the response
 cache; while it goes, a fragment redraws the progress bar twice a second. The results are the
 engine's ``Evaluation``: a table per system, quality against cost and latency with the Pareto
-frontier, and every item side by side. An evaluation reopened from History shows here too.
+frontier, every system against a baseline item by item (app.widgets.paired_view), and every item
+side by side. An evaluation reopened from History shows here too.
 """
 
 import tempfile
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 from app import state
 from app.jobs import evaluation as evaluation_job
 from app.jobs.base import BACKEND_KEY, warm_up
-from app.widgets import charts
+from app.widgets import charts, paired_view
 from app.widgets.model_picker import describe as describe_model
 from app.widgets.model_picker import model_options, model_picker
 from archon_engine import estimate, validate
@@ -29,11 +30,12 @@ from archon_engine.storage.store import StoreError
 
 DESIGN_KEY, PRESETS_KEY, BASELINES_KEY = "compare_design", "compare_presets", "compare_baselines"
 SOURCE_KEY, DATASET_KEY, UPLOAD_KEY, LIMIT_KEY = "compare_source", "compare_dataset", "compare_upload", "compare_limit"
-JUDGE_KEY, VERSUS_KEY, ITEM_KEY = "compare_judge", "compare_versus", "compare_item"
+JUDGE_KEY, VERSUS_KEY, ITEM_KEY, REPEATS_KEY = "compare_judge", "compare_versus", "compare_item", "compare_repeats"
 TAKEN_KEY = "compare_taken"  # the finished job's evaluation this page already made the session's last one
 NOTICE_KEY = "compare_notice"
 SHIPPED, UPLOAD = "A shipped dataset", "Upload a file"
 DEFAULT_LIMIT = 10
+MAX_REPEATS = 20
 REFRESH_S = 0.5
 CARDS_PER_ROW = 3
 LATENCY_HELP = (
@@ -139,6 +141,21 @@ def pick_dataset() -> Dataset | None:
     return dataset.head(int(limit))
 
 
+def pick_repeats() -> int:
+    """How many times each system answers each item."""
+    repeats = st.number_input(
+        "Repeats",
+        min_value=1,
+        max_value=MAX_REPEATS,
+        value=1,
+        key=REPEATS_KEY,
+        persist_state="session",
+        help="Each system answers each item this many times (real calls, at temperature 0 too): quality is "
+        "then reported as mean ± spread across repeats. Worth it for systems that sample at temperature > 0.",
+    )
+    return int(repeats)
+
+
 def pick_scorer(kind: str, systems: list[System]) -> tuple[str, dict, str | None]:
     """The scorer (default from the dataset's kind), its options (a judge model) and, for pairwise judging,
     the system every other one is compared with."""
@@ -176,7 +193,9 @@ def _broken(systems: list[System]) -> str | None:
     return None
 
 
-def build_spec(systems: list[System], dataset: Dataset, scorer: str, options: dict, versus: str | None):
+def build_spec(
+    systems: list[System], dataset: Dataset, scorer: str, options: dict, versus: str | None, repeats: int = 1
+):
     """The evaluation to run, or one message saying what is wrong."""
     if not systems:
         return None, "Pick at least one system: the current design, a preset or a baseline model."
@@ -193,6 +212,7 @@ def build_spec(systems: list[System], dataset: Dataset, scorer: str, options: di
             scorer=scorer,
             scorer_options=options,
             baseline_system=versus,
+            repeats=repeats,
         )
     except ValidationError as exc:
         return None, "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
@@ -202,11 +222,13 @@ def build_spec(systems: list[System], dataset: Dataset, scorer: str, options: di
 def plan_caption(spec: EvaluationSpec) -> str:
     estimates = [estimate(s.architecture) for s in spec.systems]
     items = len(spec.dataset.items)
-    calls = items * sum(e.calls for e in estimates)
+    answers = items * spec.repeats
+    calls = answers * sum(e.calls for e in estimates)
     costs = [e.max_cost_usd for e in estimates]
-    cost = "cost unknown" if None in costs else f"at most ${items * sum(costs):.4f}" if any(costs) else "free"
+    cost = "cost unknown" if None in costs else f"at most ${answers * sum(costs):.4f}" if any(costs) else "free"
     judge = " plus the judge's" if scorers.get(spec.scorer).needs_model else ""
-    return f"{len(spec.systems)} systems × {items} items: up to {calls} model calls{judge}; {cost}."
+    repeats = f" × {spec.repeats} repeats" if spec.repeats > 1 else ""
+    return f"{len(spec.systems)} systems × {items} items{repeats}: up to {calls} model calls{judge}; {cost}."
 
 
 # ------------------------------------------------------------------------------------------- running
@@ -300,6 +322,7 @@ def results_table(evaluation: Evaluation, summaries: list[SystemSummary]) -> Non
         width="stretch",
         column_config={
             "quality": number(format="%.3f", help=f"Mean score ({evaluation.spec.scorer}), 0 to 1"),
+            "quality sd over repeats": number(format="%.3f", help="Standard deviation of each repeat's quality"),
             "cost/query $": number(format="%.6f", help="Blank when a model's price is unknown"),
             "latency mean s": number(format="%.2f", help=LATENCY_HELP),
             "latency p95 s": number(format="%.2f"),
@@ -335,17 +358,25 @@ def downloads(evaluation: Evaluation) -> None:
             icon=":material/download:",
         )
         st.download_button(
+            "Download the paired comparison (CSV)",
+            evaluation.paired_table().to_csv(index=False),
+            file_name=f"archon-eval-{slug}-paired.csv",
+            mime="text/csv",
+            icon=":material/download:",
+        )
+        st.download_button(
             "Download everything (JSON)",
-            evaluation.model_dump_json(indent=2),
+            evaluation.export_json(),
             file_name=f"archon-eval-{slug}.json",
             mime="application/json",
             icon=":material/download:",
         )
 
 
-def _answer_card(result, baseline: bool) -> None:
+def _answer_card(result, baseline: bool, repeats: int) -> None:
     score = result.score
-    st.markdown(f"**{result.system}**" + (" · baseline" if baseline else ""))
+    repeat = f" · repeat {result.repeat + 1}" if repeats > 1 else ""
+    st.markdown(f"**{result.system}**" + (" · baseline" if baseline else "") + repeat)
     st.metric("Score", f"{score.value:.2f}", label_visibility="collapsed")
     if score.extracted is not None:
         st.caption(f"Extracted answer: {score.extracted}")
@@ -379,7 +410,7 @@ def drill_down(evaluation: Evaluation) -> None:
         row = results[start : start + CARDS_PER_ROW]
         for column, result in zip(st.columns(CARDS_PER_ROW), row, strict=False):
             with column, st.container(border=True):
-                _answer_card(result, result.system in baselines)
+                _answer_card(result, result.system in baselines, evaluation.spec.repeats)
     with st.expander("Every item as a table"):
         st.dataframe(evaluation.items_table(), hide_index=True, width="stretch")
 
@@ -387,10 +418,10 @@ def drill_down(evaluation: Evaluation) -> None:
 def results(evaluation: Evaluation) -> None:
     spec = evaluation.spec
     st.subheader(spec.name or "Evaluation")
-    total = len(spec.systems) * len(spec.dataset.items)
+    repeats = f" · {spec.repeats} repeats" if spec.repeats > 1 else ""
     st.caption(
         f"Dataset {spec.dataset.name} ({len(spec.dataset.items)} items, {spec.dataset.kind}) · scorer {spec.scorer}"
-        f" · {len(evaluation.results)} of {total} answers · {evaluation.status}"
+        f"{repeats} · {len(evaluation.results)} of {spec.answers} answers · {evaluation.status}"
     )
     summaries = evaluation.summaries()
     if not summaries:
@@ -398,6 +429,8 @@ def results(evaluation: Evaluation) -> None:
         return
     best_model_callout(evaluation, summaries)
     results_table(evaluation, summaries)
+    paired_view.repeats_section(evaluation, summaries)
+    paired_view.paired_section(evaluation)
     pareto_charts(evaluation, summaries)
     downloads(evaluation)
     st.subheader("Every item, side by side")
@@ -427,10 +460,11 @@ with left:
         dataset = pick_dataset()
     except DatasetError as exc:
         dataset, problem = None, f"The file cannot be used: {exc}"
+    repeats = pick_repeats()
 with right:
     if dataset is not None:
         scorer, options, versus = pick_scorer(dataset.kind, systems)
-        spec, problem = build_spec(systems, dataset, scorer, options, versus)
+        spec, problem = build_spec(systems, dataset, scorer, options, versus, repeats)
     elif problem is None:
         st.info("Upload a dataset to choose its scorer.", icon="📄")
 

@@ -140,7 +140,7 @@ def evaluations_section(store: Store) -> None:
             "dataset": e.dataset,
             "scorer": e.scorer,
             "systems": ", ".join(e.systems),
-            "answers": f"{e.results} of {e.items * len(e.systems)}",
+            "answers": f"{e.results} of {e.answers}",
             "status": e.status,
             "id": e.id,
         }

@@ -3,6 +3,7 @@ them, the report summarises them and the store keeps them; this module imports n
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
@@ -43,6 +44,12 @@ class EvaluationSpec(BaseModel):
     scorer_options: dict[str, Any] = Field(default_factory=dict)
     baseline_system: str | None = None  # pairwise judging compares every system with this one
     system_prompt: str | None = None
+    repeats: int = Field(default=1, ge=1)  # each system answers each item this many times
+
+    @property
+    def answers(self) -> int:
+        """Results a finished evaluation holds: one per system, item and repeat."""
+        return len(self.systems) * len(self.dataset.items) * self.repeats
 
     @model_validator(mode="after")
     def _check(self) -> EvaluationSpec:
@@ -63,10 +70,11 @@ class EvaluationSpec(BaseModel):
 
 
 class ItemResult(BaseModel):
-    """One system's answer to one item, its score, and what it cost."""
+    """One system's answer to one item (in one repeat), its score, and what it cost."""
 
     system: str
     item_id: str
+    repeat: int = Field(default=0, ge=0)  # which of the spec's repeats, from 0
     config_hash: str
     item_key: str  # hash of the conversation the item sends
     status: Literal["completed", "failed", "budget_exceeded"]
@@ -80,6 +88,20 @@ class ItemResult(BaseModel):
     latency_replayed: bool = False  # every call came from the cache; latency_s is from the earlier live run
     cached: bool = False  # every call of the system came from the cache
     trace: Trace = Field(default_factory=Trace)
+
+
+def in_order(results: Iterable[ItemResult], spec: EvaluationSpec) -> list[ItemResult]:
+    """Results by item (the dataset's order), then system (the spec's), then repeat; unknown ones last."""
+    items = {item.id: i for i, item in enumerate(spec.dataset.items)}
+    systems = {s.name: i for i, s in enumerate(spec.systems)}
+    unknown = (len(items), len(systems))
+    return sorted(
+        results,
+        key=lambda r: (
+            (items[r.item_id], systems[r.system]) if r.item_id in items and r.system in systems else unknown,
+            r.repeat,
+        ),
+    )
 
 
 class Progress(BaseModel):

@@ -12,6 +12,11 @@ in the crowd (``wall_s``); the evaluation's own wall time and throughput are on 
 
 With a store, each finished item is saved at once; ``evaluate(..., resume=ID)`` after a crash or
 a cancel runs only what is missing (or failed). With a cache, a repeated evaluation makes no model calls.
+
+With ``spec.repeats`` N > 1, each system answers each item N times (results carry ``repeat`` 0 to
+N - 1). Repeat 0 uses the response cache as a single evaluation does; repeat r > 0 sees the cache
+under keys of its own (the request's key salted with r), so every repeat is a call of its own even
+at temperature 0, and running the evaluation again replays each repeat's own replies.
 """
 
 from __future__ import annotations
@@ -26,12 +31,12 @@ from typing import Any
 
 from archon_engine.evaluation.datasets import Item
 from archon_engine.evaluation.latency import alone_latency, capacity_of
-from archon_engine.evaluation.records import EvaluationSpec, ItemResult, Progress, System
+from archon_engine.evaluation.records import EvaluationSpec, ItemResult, Progress, System, in_order
 from archon_engine.evaluation.report import Evaluation
 from archon_engine.evaluation.scorers import registry as scorers
 from archon_engine.evaluation.scorers.base import Score, Scorer
 from archon_engine.execution import RunResult, arun
-from archon_engine.models.base import ModelBackend
+from archon_engine.models.base import ModelBackend, ModelReply
 from archon_engine.models.cache import CachedBackend, ResponseCache
 from archon_engine.models.client import Limits, ModelClient, Throttle
 from archon_engine.models.keys import redacted
@@ -42,6 +47,33 @@ from archon_engine.validation import ArchitectureError, validate
 
 def item_key(item: Item, system_prompt: str | None) -> str:
     return hashlib.sha256(json.dumps([system_prompt, item.prompt]).encode()).hexdigest()[:16]
+
+
+class RepeatCache:
+    """The response cache as repeat ``repeat`` (> 0) sees it: the same file, keys of its own."""
+
+    def __init__(self, cache: ResponseCache, repeat: int):
+        self.cache = cache
+        self.repeat = repeat
+
+    def _key(self, key: str) -> str:
+        return hashlib.sha256(f"{key}/repeat-{self.repeat}".encode()).hexdigest()
+
+    def get(self, key: str) -> ModelReply | None:
+        return self.cache.get(self._key(key))
+
+    def put(self, key: str, model: str, reply: ModelReply) -> None:
+        self.cache.put(self._key(key), model, reply)
+
+
+def _backends(backend: ModelBackend, cache: ResponseCache | None, repeats: int, cache_sampling: bool):
+    """The backend each repeat calls: with a cache, one cached backend per repeat on that repeat's keys."""
+    if cache is None:
+        return [backend] * repeats
+    return [
+        CachedBackend(backend, cache if r == 0 else RepeatCache(cache, r), cache_sampling=cache_sampling)
+        for r in range(repeats)
+    ]
 
 
 async def aevaluate(
@@ -68,8 +100,7 @@ async def aevaluate(
         from archon_engine.models.litellm_backend import LitellmBackend
 
         backend = LitellmBackend(api_keys)
-    if cache is not None:
-        backend = CachedBackend(backend, cache, cache_sampling=cache_sampling)
+    backends = _backends(backend, cache, spec.repeats, cache_sampling)
     limits = limits or Limits(concurrency=32)
     throttle = Throttle(limits)
     capacity = capacity_of(limits)
@@ -78,37 +109,46 @@ async def aevaluate(
     evaluation_id = resume or (store.create_evaluation(recorded) if store else None)
     if resume and store is None:
         raise ValueError("resume needs the store that holds the evaluation")
-    done = {(r.system, r.item_id): r for r in store.item_results(resume)} if resume else {}
-    done = {k: r for k, r in done.items() if r.status == "completed" and r.score.error is None}
+    kept = store.item_results(resume) if resume else []
+    done = {(r.system, r.item_id, r.repeat): r for r in kept if r.status == "completed" and r.score.error is None}
     results: list[ItemResult] = list(done.values())
     hashes = {s.name: config_hash(s.architecture) for s in spec.systems}
-    todo = [(s, item) for item in spec.dataset.items for s in spec.systems if (s.name, item.id) not in done]
-    total = len(spec.systems) * len(spec.dataset.items)
+    todo = [
+        (s, item, repeat)
+        for repeat in range(spec.repeats)
+        for item in spec.dataset.items
+        for s in spec.systems
+        if (s.name, item.id, repeat) not in done
+    ]
     baseline_name = spec.comparison_baseline() if scorer.needs_baseline else None
-    baseline_outputs: dict[str, asyncio.Future[str | None]] = {}
+    baseline_outputs: dict[tuple[str, int], asyncio.Future[str | None]] = {}  # (item, repeat) -> its answer
     if baseline_name:
         loop = asyncio.get_running_loop()
-        for item in spec.dataset.items:
-            baseline_outputs[item.id] = loop.create_future()
-            if (baseline_name, item.id) in done:
-                baseline_outputs[item.id].set_result(done[baseline_name, item.id].output)
+        for repeat in range(spec.repeats):
+            for item in spec.dataset.items:
+                baseline_outputs[item.id, repeat] = loop.create_future()
+                if (baseline_name, item.id, repeat) in done:
+                    baseline_outputs[item.id, repeat].set_result(done[baseline_name, item.id, repeat].output)
     item_slots = asyncio.Semaphore(4 * limits.concurrency)
 
-    async def one(system: System, item: Item) -> None:
+    async def one(system: System, item: Item, repeat: int) -> None:
+        backend = backends[repeat]
         async with item_slots:  # bounds the runs in flight; scoring waits outside (pairwise waits for the baseline)
             started = time.perf_counter()
             run = await arun(
                 system.architecture, item.prompt, system=spec.system_prompt, backend=backend, throttle=throttle
             )
             wall_s = time.perf_counter() - started
-        if system.name == baseline_name and not baseline_outputs[item.id].done():
-            baseline_outputs[item.id].set_result(run.answer)
+        theirs = baseline_outputs.get((item.id, repeat))
+        if system.name == baseline_name and theirs is not None and not theirs.done():
+            theirs.set_result(run.answer)
         judge = ModelClient(backend, limits=limits, throttle=throttle)
-        score = await _score(system, item, run, scorer, judge, baseline_name, baseline_outputs)
+        score = await _score(system, item, run, scorer, judge, baseline_name, theirs)
         calls = run.trace.calls
         result = ItemResult(
             system=system.name,
             item_id=item.id,
+            repeat=repeat,
             config_hash=hashes[system.name],
             item_key=item_key(item, spec.system_prompt),
             status=run.status,
@@ -123,21 +163,21 @@ async def aevaluate(
             trace=Trace(calls=[*calls, *judge.trace.calls]),
         )
         if result.cached:  # replayed calls carry their live service times; the store keeps the live run's figure
-            live = store.live_latency(result.config_hash, result.item_key) if store is not None else None
+            live = store.live_latency(result.config_hash, result.item_key, repeat) if store is not None else None
             result.latency_s = result.latency_s if live is None else live
             result.latency_replayed = True
         results.append(result)
         if store is not None:
             store.save_item_result(evaluation_id, result)
         if on_progress is not None:
-            on_progress(Progress(done=len(results), total=total, last=result))
+            on_progress(Progress(done=len(results), total=spec.answers, last=result))
 
     status = "completed"
     started = time.perf_counter()
     try:
         async with asyncio.TaskGroup() as group:
-            for system, item in todo:
-                group.create_task(one(system, item))
+            for system, item, repeat in todo:
+                group.create_task(one(system, item, repeat))
     except asyncio.CancelledError:
         status = "cancelled"
         raise
@@ -148,7 +188,7 @@ async def aevaluate(
         if store is not None:
             store.set_evaluation_status(evaluation_id, status)
     wall_s = time.perf_counter() - started
-    ordered = _in_order(results, spec)
+    ordered = in_order(results, spec)
     return Evaluation(id=evaluation_id, spec=recorded, results=ordered, status=status, wall_s=wall_s, ran=len(todo))
 
 
@@ -159,24 +199,19 @@ async def _score(
     scorer: Scorer,
     judge: ModelClient,
     baseline_name: str | None,
-    baseline_outputs: dict[str, asyncio.Future[str | None]],
+    baseline_output: asyncio.Future[str | None] | None,
 ) -> Score:
+    """The run's score; pairwise, against the baseline's answer to the same item in the same repeat."""
     if run.answer is None:
         return Score(value=0.0, error=f"no answer: {run.error}")
-    if baseline_name is None:
+    if baseline_name is None or baseline_output is None:
         return await scorer.score(item, run.answer, client=judge)
     if baseline_name == system.name:
         return Score(value=0.5, extracted="tie", detail="the baseline itself")
-    theirs = await baseline_outputs[item.id]
+    theirs = await baseline_output
     if theirs is None:
         return Score(value=0.0, error=f"the baseline {baseline_name} gave no answer to compare with")
     return await scorer.score(item, run.answer, client=judge, baseline=theirs)
-
-
-def _in_order(results: list[ItemResult], spec: EvaluationSpec) -> list[ItemResult]:
-    pairs = [(s.name, item.id) for item in spec.dataset.items for s in spec.systems]
-    position = {pair: i for i, pair in enumerate(pairs)}
-    return sorted(results, key=lambda r: position.get((r.system, r.item_id), len(position)))
 
 
 def evaluate(spec: EvaluationSpec, **kwargs: Any) -> Evaluation:

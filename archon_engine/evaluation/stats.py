@@ -21,6 +21,10 @@ class Interval(BaseModel):
     def __str__(self) -> str:
         return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}]"
 
+    def contains(self, value: float, *, tolerance: float = 0.0) -> bool:
+        """True when ``value`` lies in the interval (within ``tolerance`` of it); False with no data."""
+        return self.low - tolerance <= value <= self.high + tolerance
+
 
 def bootstrap_ci(values: Sequence[float], *, confidence: float = 0.95, seed: int = 0) -> Interval:
     """The mean of ``values`` with a percentile bootstrap interval (deterministic for a seed).
@@ -35,6 +39,12 @@ def bootstrap_ci(values: Sequence[float], *, confidence: float = 0.95, seed: int
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(means, [tail, 100 - tail])
     return Interval(mean=float(data.mean()), low=float(low), high=float(high), n=int(data.size))
+
+
+def spread(values: Sequence[float]) -> float | None:
+    """The sample standard deviation of ``values`` (n - 1 in the denominator); None for fewer than two."""
+    data = np.asarray(values, dtype=float)
+    return float(data.std(ddof=1)) if data.size >= 2 else None
 
 
 def paired_difference_ci(a: Sequence[float], b: Sequence[float], **kwargs) -> Interval:

@@ -1,5 +1,5 @@
-"""Run history in SQLite: runs with their traces, evaluations with one result per item, and the
-configs they used (by hash). What it is given was redacted where it was made (runs, evaluations,
+"""Run history in SQLite: runs with their traces, evaluations with one result per system, item and repeat,
+and the configs they used (by hash). What it is given was redacted where it was made (runs, evaluations,
 call records), so nothing secret is stored.
 
     store = Store()                      # <data dir>/archon.sqlite
@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from archon_engine.config import Architecture
-from archon_engine.evaluation.records import EvaluationSpec, ItemResult
+from archon_engine.evaluation.records import EvaluationSpec, ItemResult, in_order
 from archon_engine.execution import RunResult
 from archon_engine.storage import sqlite
 from archon_engine.storage.sqlite import data_dir
@@ -32,7 +32,18 @@ from archon_engine.storage.sqlite import data_dir
 if TYPE_CHECKING:
     from archon_engine.evaluation.report import Evaluation
 
-SCHEMA = """
+# One result per system, item and repeat. A store made before repeats keys them by system and item only:
+# ``_key_results_by_repeat`` rebuilds that table in this layout.
+RESULTS_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
+    evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    system TEXT NOT NULL, item_id TEXT NOT NULL, config_hash TEXT, item_key TEXT, cached INTEGER,
+    latency_s REAL, result TEXT NOT NULL, repeat INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (evaluation_id, system, item_id, repeat)
+);
+"""
+RESULT_COLUMNS = "evaluation_id, system, item_id, config_hash, item_key, cached, latency_s, result, repeat"
+SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS configs (hash TEXT PRIMARY KEY, config TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS designs (hash TEXT PRIMARY KEY, design TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -43,16 +54,16 @@ CREATE TABLE IF NOT EXISTS evaluations (
     id TEXT PRIMARY KEY, created REAL NOT NULL, name TEXT, dataset TEXT, scorer TEXT, systems TEXT,
     items INTEGER, status TEXT, spec TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS evaluation_results (
-    evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
-    system TEXT NOT NULL, item_id TEXT NOT NULL, config_hash TEXT, item_key TEXT, cached INTEGER,
-    latency_s REAL, result TEXT NOT NULL,
-    PRIMARY KEY (evaluation_id, system, item_id)
-);
+{RESULTS_TABLE.format(name="evaluation_results").strip()}
 CREATE INDEX IF NOT EXISTS live_latency ON evaluation_results (config_hash, item_key, cached);
 """
 # Columns added after the first stores were made: (table, column, type), added to a store that lacks them.
-ADDED_COLUMNS = (("runs", "visitor", "TEXT"), ("evaluations", "visitor", "TEXT"))
+ADDED_COLUMNS = (
+    ("runs", "visitor", "TEXT"),
+    ("evaluations", "visitor", "TEXT"),
+    ("evaluations", "repeats", "INTEGER NOT NULL DEFAULT 1"),
+    ("evaluation_results", "repeat", "INTEGER NOT NULL DEFAULT 0"),
+)
 VISITOR_INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_by_visitor ON runs (visitor, created);
 CREATE INDEX IF NOT EXISTS evaluations_by_visitor ON evaluations (visitor, created);
@@ -97,8 +108,14 @@ class EvaluationSummary(BaseModel):
     scorer: str
     systems: list[str]
     items: int  # items in the dataset
-    results: int  # (system, item) results stored
+    results: int  # (system, item, repeat) results stored
     status: str  # running | completed | cancelled | failed
+    repeats: int = 1  # each system answers each item this many times
+
+    @property
+    def answers(self) -> int:
+        """Results the evaluation holds when it is finished."""
+        return self.items * len(self.systems) * self.repeats
 
 
 class StoreError(RuntimeError):
@@ -116,6 +133,34 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
             if "duplicate column" not in str(exc):
                 raise
     db.executescript(VISITOR_INDEXES)
+    _key_results_by_repeat(db)
+
+
+def _keyed_by_repeat(db: sqlite3.Connection) -> bool:
+    return any(row[1] == "repeat" and row[5] > 0 for row in db.execute("PRAGMA table_info(evaluation_results)"))
+
+
+def _key_results_by_repeat(db: sqlite3.Connection) -> None:
+    """Rebuild a store's results table keyed by (evaluation, system, item) as keyed by repeat too; its rows,
+    all repeat 0, are kept. Inside one write transaction, so another process doing the same waits and skips."""
+    if _keyed_by_repeat(db):
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if not _keyed_by_repeat(db):
+            db.execute("DROP TABLE IF EXISTS evaluation_results_keyed")
+            db.execute(RESULTS_TABLE.format(name="evaluation_results_keyed"))
+            db.execute(
+                f"INSERT INTO evaluation_results_keyed ({RESULT_COLUMNS}) "
+                f"SELECT {RESULT_COLUMNS} FROM evaluation_results ORDER BY rowid"
+            )
+            db.execute("DROP TABLE evaluation_results")
+            db.execute("ALTER TABLE evaluation_results_keyed RENAME TO evaluation_results")
+            db.execute("CREATE INDEX IF NOT EXISTS live_latency ON evaluation_results (config_hash, item_key, cached)")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
 
 
 class Store:
@@ -252,8 +297,8 @@ class Store:
         for system in spec.systems:
             self.save_config(system.architecture)
         self._execute(
-            "INSERT INTO evaluations (id, created, name, dataset, scorer, systems, items, status, spec, visitor) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO evaluations (id, created, name, dataset, scorer, systems, items, status, spec, visitor, "
+            "repeats) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 evaluation_id,
                 time.time(),
@@ -265,6 +310,7 @@ class Store:
                 "running",
                 spec.model_dump_json(),
                 self.visitor,
+                spec.repeats,
             ),
         )
         return evaluation_id
@@ -273,9 +319,9 @@ class Store:
         self._execute("UPDATE evaluations SET status = ? WHERE id = ?", (status, evaluation_id))
 
     def save_item_result(self, evaluation_id: str, result: ItemResult) -> None:
-        """Keep one result per (system, item): a redone item replaces the earlier one."""
+        """Keep one result per (system, item, repeat): a redone item replaces the earlier one."""
         self._execute(
-            "INSERT OR REPLACE INTO evaluation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO evaluation_results ({RESULT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 evaluation_id,
                 result.system,
@@ -285,6 +331,7 @@ class Store:
                 int(result.cached),
                 result.latency_s,
                 result.model_dump_json(),
+                result.repeat,
             ),
         )
 
@@ -294,12 +341,13 @@ class Store:
         )
         return [ItemResult.model_validate_json(row[0]) for row in rows]
 
-    def live_latency(self, digest: str, item_key: str) -> float | None:
-        """The latency of the newest result of this config on this item that called models for real."""
+    def live_latency(self, digest: str, item_key: str, repeat: int = 0) -> float | None:
+        """The latency of the newest result of this config on this item (in this repeat, whose replies the
+        cache keeps apart) that called models for real."""
         rows = self._execute(
-            "SELECT latency_s FROM evaluation_results WHERE config_hash = ? AND item_key = ? AND cached = 0 "
-            "ORDER BY rowid DESC LIMIT 1",
-            (digest, item_key),
+            "SELECT latency_s FROM evaluation_results WHERE config_hash = ? AND item_key = ? AND repeat = ? "
+            "AND cached = 0 ORDER BY rowid DESC LIMIT 1",
+            (digest, item_key, repeat),
         )
         return rows[0][0] if rows else None
 
@@ -316,16 +364,14 @@ class Store:
 
         spec = self.evaluation_spec(evaluation_id)
         rows = self._execute("SELECT status FROM evaluations WHERE id = ?", (evaluation_id,))
-        pairs = [(s.name, item.id) for item in spec.dataset.items for s in spec.systems]
-        order = {pair: i for i, pair in enumerate(pairs)}
-        results = sorted(self.item_results(evaluation_id), key=lambda r: order.get((r.system, r.item_id), len(order)))
+        results = in_order(self.item_results(evaluation_id), spec)
         return Evaluation(id=evaluation_id, spec=spec, results=results, status=rows[0][0])
 
     def evaluations(self, limit: int = 200) -> list[EvaluationSummary]:
         mine, params = self._mine("e.visitor")
         rows = self._execute(
             "SELECT e.id, e.created, e.name, e.dataset, e.scorer, e.systems, e.items, "
-            "(SELECT COUNT(*) FROM evaluation_results r WHERE r.evaluation_id = e.id), e.status "
+            "(SELECT COUNT(*) FROM evaluation_results r WHERE r.evaluation_id = e.id), e.status, e.repeats "
             f"FROM evaluations e WHERE 1{mine} ORDER BY e.created DESC LIMIT ?",
             (*params, limit),
         )

@@ -179,3 +179,49 @@ def test_cancel_keeps_the_answers_that_finished():
     assert any("Cancelled after" in w.value for w in at.warning)
     assert 0 < len(job.view.evaluation.results) < 20
     assert any(c.value.endswith("answers · cancelled") for c in at.caption)  # the results so far, shown
+
+
+def paired_table(at: AppTest):
+    return next(d.value for d in at.dataframe if "verdict" in d.value.columns)
+
+
+def test_the_paired_table_shows_wins_losses_ties_and_the_verdict_in_words():
+    at = run_to_end(choose(compare_page(knows_the_answers())))
+
+    assert any(s.value.startswith("Is the difference real?") for s in at.subheader)
+    table = paired_table(at).set_index("system")
+    assert list(table.index) == ["MoA-Lite (2 layers)"]  # against the embedded baseline, the only one
+    row = table.loc["MoA-Lite (2 layers)"]
+    assert (row["wins"], row["losses"], row["ties"], row["items"]) == (0, 0, 3, 3)
+    assert row["mean difference"] == 0 and row["95% CI"] == "[+0.000, +0.000]"
+    assert row["verdict"] == "no measurable difference on these 3 items"
+    assert any(f"Against **{EMBEDDED}**" in m.value for m in at.markdown)
+    assert "Download the paired comparison (CSV)" in {d.label for d in at.get("download_button")}
+
+
+def test_with_two_baselines_and_repeats_the_user_picks_the_baseline_and_sees_quality_as_mean_and_spread():
+    def only_the_embedded_model_knows(request):
+        said = " ".join(str(m.get("content", "")) for m in request.messages)
+        if request.model == EMBEDDED and "Sam has" in said:
+            return "The answer is 12."
+        return "The answer is 0."
+
+    at = choose(compare_page(FakeModel(only_the_embedded_model_knows)), presets=(), items=3)
+    at.multiselect(key="compare_baselines").set_value([EMBEDDED, "fake/guess"])
+    at.number_input(key="compare_repeats").set_value(2).run()
+    assert any("3 items × 2 repeats" in c.value for c in at.caption)
+    at = run_to_end(at)
+
+    assert at.session_state[JOB_KEY].view.total == 12
+    assert any("12 of 12 answers" in c.value for c in at.caption)
+    row = paired_table(at).set_index("system").loc["fake/guess"]  # against the embedded model, picked first
+    assert (row["wins"], row["losses"], row["ties"]) == (0, 1, 2)
+    assert row["verdict"] == "no measurable difference on these 3 items"
+    spread = next(d.value for d in at.dataframe if "repeat 1" in d.value.columns).set_index("system")
+    assert spread.loc[EMBEDDED, "quality"] == "0.333 ± 0.000"
+
+    against = next(s for s in at.selectbox if s.label == "Against")
+    against.select("fake/guess").run()
+    assert not at.exception
+    row = paired_table(at).set_index("system").loc[EMBEDDED]
+    assert (row["wins"], row["losses"], row["ties"]) == (1, 0, 2)

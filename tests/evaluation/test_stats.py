@@ -51,3 +51,18 @@ def test_a_paired_difference_says_which_system_is_better():
     assert diff.low > 0
     with pytest.raises(ValueError, match="differ in length"):
         paired_difference_ci([1], [1, 0])
+
+
+def test_the_spread_is_the_sample_standard_deviation_and_needs_two_values():
+    from archon_engine.evaluation.stats import spread
+
+    assert spread([1.0, 0.0, 1.0]) == pytest.approx(0.57735, abs=1e-5)
+    assert spread([0.4]) is None and spread([]) is None
+
+
+def test_an_interval_says_whether_it_contains_a_value():
+    interval = paired_difference_ci([1, 0, 1, 0], [0, 1, 1, 0])
+
+    assert interval.contains(0.0)
+    assert not paired_difference_ci([1, 1, 1], [0, 0, 0]).contains(0.0)
+    assert paired_difference_ci([1e-12] * 3, [0.0] * 3).contains(0.0, tolerance=1e-9)

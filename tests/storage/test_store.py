@@ -142,3 +142,66 @@ def test_a_store_made_before_visitors_opens_with_its_runs(tmp_path):
 
     assert [r.prompt for r in reopened.runs()] == ["before"]
     assert reopened.for_visitor("someone").runs() == []
+
+
+def evaluate_with_repeats(store, repeats=3):
+    dataset = Dataset(name="d", kind="exact", items=[Item(id=str(i), prompt=f"q{i}", reference="x") for i in range(2)])
+    spec = EvaluationSpec(systems=[baseline("fake/a"), baseline("fake/b")], dataset=dataset, scorer="exact")
+    return evaluate(spec.model_copy(update={"repeats": repeats}), backend=FakeModel(), store=store)
+
+
+def test_repeats_are_kept_apart_and_survive_save_and_reload(store):
+    evaluation = evaluate_with_repeats(store)
+
+    reloaded = Store(store.path).load_evaluation(evaluation.id)
+
+    keys = [(r.system, r.item_id, r.repeat) for r in reloaded.results]
+    assert len(keys) == len(set(keys)) == 12  # 2 systems x 2 items x 3 repeats, none replacing another
+    assert keys == [(r.system, r.item_id, r.repeat) for r in evaluation.results]
+    assert reloaded.spec.repeats == 3
+    assert reloaded.table().equals(evaluation.table())
+    (summary,) = store.evaluations()
+    assert (summary.repeats, summary.results, summary.answers) == (3, 12, 12)
+
+
+OLD_RESULTS = """
+CREATE TABLE evaluations (
+    id TEXT PRIMARY KEY, created REAL NOT NULL, name TEXT, dataset TEXT, scorer TEXT, systems TEXT,
+    items INTEGER, status TEXT, spec TEXT NOT NULL
+);
+CREATE TABLE evaluation_results (
+    evaluation_id TEXT NOT NULL REFERENCES evaluations(id) ON DELETE CASCADE,
+    system TEXT NOT NULL, item_id TEXT NOT NULL, config_hash TEXT, item_key TEXT, cached INTEGER,
+    latency_s REAL, result TEXT NOT NULL,
+    PRIMARY KEY (evaluation_id, system, item_id)
+);
+"""
+
+
+def test_a_store_made_before_repeats_opens_with_its_evaluations_and_then_keeps_repeats(tmp_path):
+    made = Store(tmp_path / "new.sqlite")
+    before = evaluate_four_items(made)
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # the tables as they were before repeats, holding that evaluation
+        db.executescript(OLD_RESULTS)
+        db.execute(
+            "INSERT INTO evaluations VALUES (?, 0, 'old', 'd', 'exact', '[]', 4, 'completed', ?)",
+            (before.id, before.spec.model_dump_json(exclude={"repeats"})),
+        )
+        for r in before.results:
+            row = (before.id, r.system, r.item_id, r.config_hash, r.item_key, 0, r.latency_s)
+            db.execute(
+                "INSERT INTO evaluation_results VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (*row, r.model_dump_json(exclude={"repeat"})),
+            )
+
+    old = Store(path)
+
+    reloaded = old.load_evaluation(before.id)
+    assert [(r.system, r.item_id, r.repeat) for r in reloaded.results] == [
+        (r.system, r.item_id, 0) for r in before.results
+    ]
+    assert reloaded.spec.repeats == 1 and old.evaluations()[0].repeats == 1
+    assert old.live_latency(before.results[0].config_hash, before.results[0].item_key) is not None
+    again = evaluate_with_repeats(old)
+    assert len(Store(path).load_evaluation(again.id).results) == 12  # now keyed by repeat as well
