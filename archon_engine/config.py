@@ -9,7 +9,7 @@ class, and ``archon_engine.loading`` reads architectures from files, dicts and A
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny, ValidationError, field_validator, model_validator
 
@@ -18,6 +18,49 @@ DEFAULT_MODEL = "local/smollm2-135m"
 
 class ConfigError(ValueError):
     """A configuration that cannot be read; the message names the source and the problem."""
+
+
+class AnswerReading(BaseModel):
+    """How an answer is read from a candidate's text: a majority-vote extractor (components.extractors) and
+    the fields it needs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    extractor: str = "short_text"
+    pattern: str | None = None  # the regex extractor's pattern
+    field: str | None = None  # the json_field extractor's key
+
+
+class StopWhen(AnswerReading):
+    """A generator's adaptive stopping (components.stopping): samples are drawn in waves of ``wave`` until the
+    answers read so far decide, at most ``samples`` in all, never fewer than ``min_samples``.
+
+    ``beta`` (Adaptive-Consistency): stop when P(the leading answer is the majority) >= ``threshold``, with
+    p ~ Beta(c1 + 1, c2 + 1) over the counts of the two most common answers. ``window`` (ESC): stop when
+    ``window`` consecutive samples give the same answer.
+    """
+
+    rule: Literal["beta", "window"] = "beta"
+    threshold: float = Field(0.95, gt=0.5, lt=1.0)
+    window: int = Field(3, ge=2)
+    min_samples: int = Field(2, ge=1)
+    wave: int = Field(2, ge=1)
+
+
+class SkipWhenAgree(AnswerReading):
+    """A fuser's shortcut: when its candidates already agree, the agreed one passes on with no call.
+
+    ``by: answer``: at least ``share`` of the candidates give the same extracted answer; ``by: text``: at
+    least ``share`` of them are near-identical texts (similarity ratio >= ``similarity``).
+    """
+
+    by: Literal["answer", "text"] = "answer"
+    share: float = Field(1.0, gt=0.5, le=1.0)
+    similarity: float = Field(0.9, gt=0.0, le=1.0)
+
+
+def _unset(value: Any) -> bool:
+    return value is None
 
 
 class ComponentSpec(BaseModel):
@@ -42,11 +85,22 @@ class ComponentSpec(BaseModel):
     extractor: str | None = None  # majority_vote: how an answer is read from a candidate (components.extractors)
     pattern: str | None = None  # the regex extractor's pattern
     field: str | None = None  # the json_field extractor's key (dotted for nested objects)
+    # Adaptive compute; left out of dumps when unset, so architectures without them hash as before.
+    stop_when: StopWhen | None = Field(None, exclude_if=_unset)  # generator: sample in waves until decided
+    skip_when_agree: SkipWhenAgree | None = Field(None, exclude_if=_unset)  # fuser: no call when candidates agree
 
     @field_validator("instruction", "pattern", "field", mode="before")
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("stop_when", "skip_when_agree", mode="before")
+    @classmethod
+    def _switch(cls, value: Any) -> Any:
+        """``true`` turns a setting on with its defaults, ``false`` turns it off."""
+        if value is True:
+            return {}
+        return None if value is False else value
 
     @model_validator(mode="before")
     @classmethod
@@ -61,8 +115,10 @@ class ComponentSpec(BaseModel):
         return sorted(self.model_extra or {})
 
     def settings(self) -> dict[str, Any]:
-        """The fields a user set, in a stable order (for display and export)."""
-        return self.model_dump(exclude_defaults=True)
+        """The fields a user set, in a stable order (for display and export); a switch-like setting left at
+        its defaults reads ``true``."""
+        settings = self.model_dump(exclude_defaults=True)
+        return {k: True if k in ("stop_when", "skip_when_agree") and v == {} else v for k, v in settings.items()}
 
 
 _SPEC_CLASSES: dict[str, type[ComponentSpec]] = {}

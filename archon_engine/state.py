@@ -6,7 +6,7 @@ reordering ranker keeps them attached and a fuser's new candidates start with no
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
 
 
 class Candidate(BaseModel):
@@ -69,6 +69,35 @@ class Vote(BaseModel):
     kept: list[str]  # candidate ids passed on
 
 
+class Sampling(BaseModel):
+    """How an adaptive generator (``stop_when``) sampled: how many it drew of its maximum, and why it stopped."""
+
+    rule: str  # "beta" or "window"
+    drawn: int  # samples drawn (= calls made)
+    maximum: int  # the generator's ``samples``
+    rule_met: bool  # False: the maximum was reached before the rule was met
+    figure: float | None = None  # the rule's figure when it stopped: P(leading is the majority), or the run length
+    reason: str  # why sampling stopped, in words
+    waves: list[int] = Field(default_factory=list)  # samples drawn per wave, in order
+    answers: list[str | None] = Field(default_factory=list)  # the answer read from each sample (None: none)
+
+    @computed_field
+    @property
+    def saved(self) -> int:
+        """Calls not made, against drawing the maximum (in the JSON too)."""
+        return self.maximum - self.drawn
+
+
+class FusionSkip(BaseModel):
+    """A fuser (``skip_when_agree``) that made no call because its candidates agreed."""
+
+    reason: str
+    agreed: str | None = None  # the shared answer (by: answer); None for near-identical texts
+    passed_on: str  # the id of the candidate that passes on (a copy of the agreeing candidate)
+    copied: str  # the id of the agreeing candidate it copies
+    saved: int  # calls not made (the fuser's samples)
+
+
 class ComponentOutput(BaseModel):
     """What one component contributes to its layer. ``candidates=None`` leaves them unchanged."""
 
@@ -80,6 +109,8 @@ class ComponentOutput(BaseModel):
     test_results: list[TestResult] = Field(default_factory=list)
     ranking: Ranking | None = None
     vote: Vote | None = None
+    sampling: Sampling | None = None  # an adaptive generator's sampling
+    fusion_skip: FusionSkip | None = None  # a fuser that skipped its call
     notes: list[str] = Field(default_factory=list)
     errors: list[str] = Field(default_factory=list)
 

@@ -146,3 +146,35 @@ def test_the_cost_bound_counts_the_critiques_a_fuser_reads():
     critic_writes_more = extra * output_price
     fuser_reads_more = extra * input_price
     assert bound(100 + extra) - bound(100) >= (critic_writes_more + fuser_reads_more) * (1 - 1e-9)
+
+
+# Adaptive components: the maximum, the minimum and the expected calls
+
+
+def test_stop_when_keeps_the_maximum_and_adds_the_minimum_and_the_expected_calls():
+    est = estimate_of([{"type": "generator", "samples": 8, "stop_when": True}], [{"type": "majority_vote"}])
+
+    assert est.calls == 8 and est.calls_per_layer == [8, 0]  # the maximum stays the headline figure
+    assert est.min_calls == 4  # the rule (beta, 0.95) cannot be met before 4 agreeing samples
+    assert est.expected_calls == pytest.approx(4 * 0.8**4 + 8 * (1 - 0.8**4), abs=0.01)
+    assert est.assumed_agreement == 0.8
+    assert est.critical_path_calls == 3  # waves of 4, 2 and 2, one after another
+
+
+def test_a_window_rule_can_stop_after_its_window():
+    est = estimate_of([{"type": "generator", "samples": 8, "stop_when": {"rule": "window", "window": 3}}])
+
+    assert est.min_calls == 3 and 3 < est.expected_calls < 8
+
+
+def test_skip_fusion_can_save_the_fuser_s_calls():
+    est = estimate_of([{"type": "generator", "samples": 3}], [{"type": "fuser", "samples": 2, "skip_when_agree": True}])
+
+    assert est.calls == 5 and est.min_calls == 3
+    assert est.expected_calls == pytest.approx(3 + 2 * (1 - 0.8**3), abs=0.01)
+
+
+def test_an_architecture_without_adaptive_components_claims_no_range():
+    est = estimate_of([{"type": "generator", "samples": 5}], [{"type": "majority_vote"}])
+
+    assert est.min_calls is None and est.expected_calls is None

@@ -283,8 +283,9 @@ def _gallery() -> None:
                 st.markdown(f"**{preset.name}**{badge}")
                 st.caption(preset.description or "No description.")
                 st.markdown(f"`{_shape(preset.architecture)}`")
+                calls = f"{est.min_calls}–{est.calls}" if est.min_calls is not None else est.calls
                 st.markdown(
-                    f"**{est.calls}** calls per query · critical path **{est.critical_path_calls}** · "
+                    f"**{calls}** calls per query · critical path **{est.critical_path_calls}** · "
                     f"max cost **{_cost(est)}**"
                 )
                 in_use = preset.architecture == current
@@ -348,6 +349,15 @@ def _estimate_view(est: Estimate) -> None:
     st.markdown("**Estimate per query**")
     with st.container(horizontal=True, gap="medium"):
         st.metric("Calls", est.calls, help="Model calls one query makes, at most.", width="content")
+        if est.expected_calls is not None:
+            st.metric(
+                "Expected calls",
+                f"≈ {est.expected_calls:g}",
+                help=f"Adaptive components stop early when answers agree: at least {est.min_calls}, at most "
+                f"{est.calls}. The expected figure is a model, not a measurement: it assumes each sample gives the "
+                f"leading answer with probability {est.assumed_agreement:g} and every other answer differs.",
+                width="content",
+            )
         st.metric(
             "Critical path",
             est.critical_path_calls,

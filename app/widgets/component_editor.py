@@ -200,6 +200,10 @@ def component_editor(
         for column, field in zip(st.columns(len(toggles)), toggles, strict=True):
             column.toggle(NAMES[field], value=bool(getattr(spec, field)), help=TOGGLE_HELP[field], **hook(field))
 
+    if "stop_when" in wanted:
+        _adaptive_widgets(spec, "stop_when", key, on_change)
+    if "skip_when_agree" in wanted:
+        _adaptive_widgets(spec, "skip_when_agree", key, on_change)
     if "instruction" in wanted:
         _instruction_widgets(spec, key, hook, on_change)
     if calls_a_model:
@@ -285,3 +289,98 @@ def _instruction_widgets(
             help="Sent as it is; press Enter to apply. Empty: no instruction.",
             **hook("instruction"),
         )
+
+
+ADAPTIVE = {  # setting -> (toggle label, help)
+    "stop_when": (
+        "Stop sampling when the answers agree",
+        "Draw the samples in waves and stop once their answers decide (Samples is then the maximum): "
+        "beta stops when P(the leading answer is the majority) reaches the threshold (Adaptive-Consistency), "
+        "window when that many samples in a row agree (ESC).",
+    ),
+    "skip_when_agree": (
+        "Skip fusion when the candidates agree",
+        "When the candidates already agree (same extracted answer, or near-identical text), the agreed one "
+        "passes on and no fusion call is made.",
+    ),
+}
+ADAPTIVE_FIELDS = {  # sub-setting -> (label, kind, help); kind: a number's type or the choices
+    "rule": ("Rule", ("beta", "window"), "beta: a Beta over the two leading answers; window: equal answers in a row."),
+    "threshold": ("Threshold", float, "beta: stop when P(the leading answer is the majority) reaches this (0.5 to 1)."),
+    "window": ("Window", int, "window: stop when this many samples in a row give the same answer."),
+    "min_samples": ("At least", int, "Never stop before this many samples."),
+    "wave": ("Wave", int, "Samples drawn at once after the first wave (which is as large as the rule needs)."),
+    "by": ("Agree by", ("answer", "text"), "answer: the same extracted answer; text: near-identical texts."),
+    "share": ("Share", float, "The part of the candidates that must agree (above 0.5; 1: all of them)."),
+    "similarity": ("Similarity", float, "text: how alike two texts must be (0 to 1) to count as the same."),
+}
+SHOWN_FOR = {
+    ("stop_when", "beta"): ("rule", "threshold", "min_samples", "wave"),
+    ("stop_when", "window"): ("rule", "window", "min_samples", "wave"),
+    ("skip_when_agree", "answer"): ("by", "share"),
+    ("skip_when_agree", "text"): ("by", "share", "similarity"),
+}
+
+
+def _commit_adaptive(setting: str, sub: str | None, key: str, on_change: Callable[[dict[str, Any]], None]) -> None:
+    """The toggle (``sub`` None) turns the setting on with its defaults or off; a sub-setting changes one field."""
+    value = st.session_state.get(key)
+    if sub is None:
+        on_change({setting: {} if value else None})
+        return
+    current = st.session_state.get(f"{key}-current") or {}
+    if isinstance(value, str):
+        value = value.strip() or None
+    on_change({setting: {**current, sub: value}})
+
+
+def _adaptive_widgets(
+    spec: ComponentSpec, setting: str, key: Callable[[str], str], on_change: Callable[[dict[str, Any]], None]
+) -> None:
+    """A toggle for ``stop_when`` or ``skip_when_agree``, and when on, its rule, figures and extractor."""
+    options = getattr(spec, setting)
+    label, tip = ADAPTIVE[setting]
+    toggle_key = key(setting)
+    hook = {"key": toggle_key, "on_change": _commit_adaptive, "args": (setting, None, toggle_key, on_change)}
+    st.toggle(label, value=options is not None, help=tip, **hook)
+    if options is None:
+        return
+    current = options.model_dump(exclude_defaults=True)
+    mode = options.rule if setting == "stop_when" else options.by
+    shown = SHOWN_FOR[setting, mode]
+    for column, sub in zip(st.columns(len(shown)), shown, strict=True):
+        sub_key = key(f"{setting}-{sub}")
+        st.session_state[f"{sub_key}-current"] = current
+        name, kind, help_text = ADAPTIVE_FIELDS[sub]
+        hook = {"key": sub_key, "on_change": _commit_adaptive, "args": (setting, sub, sub_key, on_change)}
+        value = getattr(options, sub)
+        if isinstance(kind, tuple):
+            column.selectbox(name, kind, index=kind.index(value), help=help_text, **hook)
+        elif kind is float:
+            column.number_input(name, value=float(value), step=0.05, format="%.2f", help=help_text, **hook)
+        else:
+            column.number_input(name, min_value=1, value=int(value), step=1, help=help_text, **hook)
+    if setting == "skip_when_agree" and mode == "text":
+        return
+    names = list(extractors.EXTRACTORS)
+    reader_key = key(f"{setting}-extractor")
+    st.session_state[f"{reader_key}-current"] = current
+    st.selectbox(
+        "Extractor" if setting == "skip_when_agree" else "Answer extractor",
+        names if options.extractor in names else [options.extractor, *names],
+        index=names.index(options.extractor) if options.extractor in names else 0,
+        help="How an answer is read from each text; use the vote's extractor so that both read alike.",
+        key=reader_key,
+        on_change=_commit_adaptive,
+        args=(setting, "extractor", reader_key, on_change),
+    )
+    found = extractors.EXTRACTORS.get(options.extractor)
+    for field in found.needs if found else ():
+        field_key = key(f"{setting}-{field}")
+        st.session_state[f"{field_key}-current"] = current
+        text_label, placeholder, text_help = EXTRACTOR_TEXT_FIELDS.get(field, (field, "", ""))
+        hook = {"key": field_key, "on_change": _commit_adaptive, "args": (setting, field, field_key, on_change)}
+        value = getattr(options, field) or ""
+        st.text_input(text_label, value=value, placeholder=placeholder, help=text_help, **hook)
+    for problem in extractors.problems(options):
+        st.caption(f":red[🚫 {problem}]")

@@ -15,7 +15,7 @@ import pandas as pd
 import streamlit as st
 
 from app.jobs.run import RunView
-from app.widgets import charts, explain_view, flow_view, provenance_view
+from app.widgets import adaptive_view, charts, explain_view, flow_view, provenance_view
 from archon_engine import Architecture, Finding
 from archon_engine.components import registry
 from archon_engine.components.instructions import CUSTOM, VARIANTS, variant_of
@@ -166,7 +166,7 @@ def architecture_summary(arch: Architecture, findings: list[Finding], est: Estim
         if est is not None:
             cost = money(est.max_cost_usd) if est.max_cost_usd is not None else "unknown"
             st.caption(
-                f"Up to {calls_text(est.calls)} per query · critical path {calls_text(est.critical_path_calls)} · "
+                f"{adaptive_view.estimate_text(est)} per query · critical path {calls_text(est.critical_path_calls)} · "
                 f"max cost {cost}"
             )
         errors = [f for f in findings if f.severity == "error"]
@@ -276,6 +276,7 @@ def _produced(
     for output in outputs:
         for note in output.notes:
             st.caption(f"{output.component}: {note}")
+    adaptive_view.adaptive_facts(outputs)
     if not candidates:
         st.info("No candidates were produced here: see the errors and calls below.")
         return

@@ -40,7 +40,9 @@ async def _as_coroutine(awaitable: Awaitable[T]) -> T:
 class Plan(BaseModel):
     """What a component will do with ``n`` incoming candidates, for ``estimate``."""
 
-    calls: int
+    calls: int  # at most
+    min_calls: int | None = None  # at least, for an adaptive component (None: always ``calls``)
+    expected_calls: float | None = None  # on average under estimate's stated agreement (None: ``calls``)
     depth: int = 1  # calls one after another (the critical path inside the component)
     outputs: int | None = None  # candidates it passes on; None: leaves them unchanged
     reads_candidates: bool = True

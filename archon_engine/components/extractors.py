@@ -24,7 +24,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from archon_engine.components.replies import ParseError, extract_json
-from archon_engine.config import ComponentSpec
+from archon_engine.config import AnswerReading, ComponentSpec
 
 ExtractorFunction = Callable[[str, ComponentSpec], str | None]
 
@@ -58,12 +58,13 @@ def extractor(
     return add
 
 
-def extract(text: str, spec: ComponentSpec) -> str | None:
-    """The answer ``spec``'s extractor (default ``short_text``) reads from ``text``."""
+def extract(text: str, spec: ComponentSpec | AnswerReading) -> str | None:
+    """The answer ``spec``'s extractor (default ``short_text``) reads from ``text``; ``spec`` may also be an
+    ``AnswerReading`` (a generator's ``stop_when``, a fuser's ``skip_when_agree``)."""
     return EXTRACTORS[spec.extractor or DEFAULT].function(text, spec)
 
 
-def problems(spec: ComponentSpec) -> list[str]:
+def problems(spec: ComponentSpec | AnswerReading) -> list[str]:
     """What stops ``spec``'s extractor from working: an unknown name, a missing field, a bad value."""
     name = spec.extractor or DEFAULT
     found = EXTRACTORS.get(name)

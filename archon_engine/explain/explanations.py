@@ -82,7 +82,9 @@ def explain_layer(
     for output in layer.outputs:
         spec = specs.get(output.component)
         what = spec.type if spec else ""
-        if what == "fuser":
+        if what == "fuser" and (skip := output.fusion_skip) is not None:
+            happened.append(f"{output.component} skipped fusion: {skip.reason}; {skip.copied} passes on with no call")
+        elif what == "fuser":
             happened += _fused(output, inputs)
             problems += checks.fusion_problems(output, inputs)
         elif what == "critic":
@@ -120,7 +122,8 @@ def _generated(layer: LayerResult) -> list[str]:
     answers = {extractors.short_text(c.text, ComponentSpec(type="majority_vote")) for c in made} - {None}
     models = {c.model for c in made}
     from_models = f" from {len(models)} models" if len(models) > 1 else ""
-    return [f"{len(made)} samples{from_models}, {len(answers)} distinct answers"]
+    lines = [f"{len(made)} samples{from_models}, {len(answers)} distinct answers"]
+    return lines + [f"{o.component} {o.sampling.reason}" for o in layer.outputs if o.sampling is not None]
 
 
 def _fused(output: ComponentOutput, inputs: Sequence[Candidate]) -> list[str]:

@@ -1,5 +1,6 @@
-"""The search space: the paper's six axes plus answer aggregation and instruction variants, as points
-that ``Search`` samples and the architectures they build. Points that cannot work are ``Infeasible``."""
+"""The search space: the paper's six axes plus answer aggregation, instruction variants and adaptive compute
+(generators' ``stop_when`` and fusers' ``skip_when_agree``, on or off), as points that ``Search`` samples and
+the architectures they build. Points that cannot work are ``Infeasible``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
-from archon_engine.config import Architecture, ComponentSpec
+from archon_engine.config import Architecture, ComponentSpec, SkipWhenAgree, StopWhen
 
 Aggregation = Literal["fuser", "majority_vote", "ranker", "none"]
 FinalCheck = Literal["none", "verifier", "unit_tests"]
@@ -21,7 +22,12 @@ CONDITIONS: dict[str, Callable[[dict[str, Any]], bool]] = {
     "fusers_per_layer": lambda p: p["aggregation"] == "fuser" and p["fusion_layers"] > 1,
     "critic_ranker": lambda p: p["aggregation"] == "fuser",
     "final_check": lambda p: p["aggregation"] == "fuser",
+    "adaptive_stopping": lambda p: p["samples"] > 1,
+    "skip_fusion": lambda p: p["aggregation"] == "fuser",
 }
+# On/off axes of adaptive compute: a space whose only value is off leaves them out of its points, so spaces
+# that do not search them have the points (and trials) they had before these axes existed.
+SWITCHES = ("adaptive_stopping", "skip_fusion")
 
 
 class SearchSpace(BaseModel):
@@ -42,6 +48,9 @@ class SearchSpace(BaseModel):
     temperatures: list[float] = Field(default_factory=lambda: [0.7], min_length=1)
     instructions: list[str] = Field(default_factory=lambda: [DEFAULT_INSTRUCTION], min_length=1)
     extractor: str = "short_text"  # how majority vote reads answers (see components.extractors)
+    adaptive_stopping: list[bool] = Field(default_factory=lambda: [False], min_length=1)  # generators' stop_when
+    skip_fusion: list[bool] = Field(default_factory=lambda: [False], min_length=1)  # fusers' skip_when_agree
+    stop_when: StopWhen = Field(default_factory=StopWhen)  # the rule when adaptive stopping is on; reads ``extractor``
     max_fuser_inputs: int = Field(10, ge=1)
     ranker_keep: int = Field(3, ge=1)  # candidates a ranker before a fuser passes on
     max_tokens: int = Field(512, ge=1)
@@ -72,10 +81,14 @@ class SearchSpace(BaseModel):
             "final_check": list(dict.fromkeys(self.final_checks)),
             "temperature": list(dict.fromkeys(self.temperatures)),
             "instruction": list(dict.fromkeys(self.instructions)),
+            "adaptive_stopping": list(dict.fromkeys(self.adaptive_stopping)),
+            "skip_fusion": list(dict.fromkeys(self.skip_fusion)),
         }
 
     def relevant(self, name: str, params: dict[str, Any]) -> bool:
         """Whether axis ``name`` changes the architecture, given the values ``params`` picked before it."""
+        if name in SWITCHES and not any(getattr(self, name)):
+            return False
         condition = CONDITIONS.get(name)
         return condition is None or condition(params)
 
@@ -131,6 +144,7 @@ class SearchSpace(BaseModel):
                 samples=params["samples"],
                 temperature=params["temperature"],
                 instruction=instruction,
+                stop_when=self._stop_when() if params.get("adaptive_stopping") else None,
             )
             for model in self.models[: params["generator_models"]]
         ]
@@ -155,6 +169,9 @@ class SearchSpace(BaseModel):
             self._fusion(params, candidates, spec, instruction, layers)
         return Architecture(name=describe(params), description="found by search", layers=layers)
 
+    def _stop_when(self) -> StopWhen:
+        return self.stop_when.model_copy(update={"extractor": self.extractor})
+
     def _fusion(self, params, candidates, spec, instruction, layers) -> None:
         count = params["fusion_layers"]
         for index in range(count):
@@ -174,7 +191,9 @@ class SearchSpace(BaseModel):
             if candidates > self.max_fuser_inputs:
                 raise Infeasible(f"{candidates} candidates into a fuser (limit {self.max_fuser_inputs})")
             fusers = 1 if last else params["fusers_per_layer"]
-            layers.append([spec("fuser", temperature=0.0, instruction=instruction) for _ in range(fusers)])
+            skip = SkipWhenAgree(extractor=self.extractor) if params.get("skip_fusion") else None
+            fuser = spec("fuser", temperature=0.0, instruction=instruction, skip_when_agree=skip)
+            layers.append([fuser.model_copy() for _ in range(fusers)])
             candidates = fusers
 
 
@@ -192,6 +211,10 @@ def describe(params: dict[str, Any]) -> str:
             tail += f", {params['final_check']}"
     else:
         tail = {"majority_vote": "majority vote", "ranker": "rank top 1", "none": "single answer"}[aggregation]
+    if params.get("adaptive_stopping"):
+        head += " adaptive"
+    if params.get("skip_fusion") and aggregation == "fuser":
+        tail += ", skip if agreed"
     instruction = params.get("instruction", DEFAULT_INSTRUCTION)
     suffix = "" if instruction == DEFAULT_INSTRUCTION else f" [{instruction[:24]}]"
     return f"{head} -> {tail}{suffix}"

@@ -215,3 +215,33 @@ def test_runs_belong_to_their_session():
     second = run_page()
     assert "run_job" not in second.session_state
     assert not second.success
+
+
+def test_an_adaptive_run_shows_the_samples_drawn_why_sampling_stopped_and_the_calls_saved():
+    at = run_page(preset("self-consistency-adaptive"), FakeModel({"generate": ["4"]}))
+    assert "4 to 8 calls" in texts(at)  # the estimate: at least 4, at most 8
+
+    at = run_to_end(at)
+
+    assert at.session_state["run_job"].view.status == "completed"
+    shown = texts(at)
+    assert "L0.C0: 4 of 8 samples drawn · 4 calls saved" in shown
+    assert "Why sampling stopped: stopped after 4 of 8 samples: P('4' is the majority) = 0.969 ≥ 0.95" in shown
+
+
+def test_a_skipped_fusion_says_so_and_why():
+    arch = load_config(
+        {
+            "name": "samples then fuser",
+            "layers": [
+                [{"type": "generator", "samples": 3}],
+                [{"type": "fuser", "skip_when_agree": {"extractor": "last_number"}}],
+            ],
+        }
+    )
+
+    at = run_to_end(run_page(arch, FakeModel({"generate": ["It is 4."]})))
+
+    shown = texts(at)
+    assert "L1.C0: fusion skipped: 3 of 3 candidates give the answer '4' (last_number)" in shown
+    assert "L0.C0.s0 passes on as L1.C0.agreed (1 call saved)" in shown

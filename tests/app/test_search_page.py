@@ -345,3 +345,20 @@ def test_a_failing_search_is_one_message_without_its_secrets(tmp_path, monkeypat
     message = errors(at)
     assert "The search failed: RuntimeError: cannot open the storage" in message and secret not in message
     assert not button(at, "Start").disabled  # the page keeps working
+
+
+def test_adaptive_compute_can_be_searched_as_on_or_off(tmp_path):
+    at = small_space(search_page(tmp_path))
+
+    def points() -> int:
+        caption = next(c.value for c in at.caption if "points of the space" in c.value)
+        return int(caption.split(" over ")[1].split(" points")[0].replace(",", ""))
+
+    fixed = points()
+    at.multiselect(key="search_adaptive_stopping").set_value(["off", "on"]).run()
+    at.multiselect(key="search_skip_fusion").set_value(["off", "on"]).run()
+    # adaptive stopping doubles every point; skipping fusion doubles only the fusion ones
+    assert fixed < points() < 4 * fixed
+    at.multiselect(key="search_adaptive_stopping").set_value(["on"]).run()
+    at.multiselect(key="search_skip_fusion").set_value(["off"]).run()
+    assert points() == fixed

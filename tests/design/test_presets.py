@@ -37,3 +37,14 @@ def test_a_preset_makes_exactly_the_calls_its_estimate_predicts(path):
     result = run(arch, "What is 2 + 2?", backend=FakeModel())
     assert result.status == "completed" and result.answer
     assert result.usage.calls == estimate(arch).calls
+
+
+def test_the_adaptive_self_consistency_preset_stops_early_when_the_samples_agree():
+    arch = load_config(PRESETS[0].parent / "self-consistency-adaptive.json")
+    est = estimate(arch)
+    assert est.calls == 8 and est.min_calls == 4  # at most 8 samples; 4 agreeing ones decide
+
+    agreeing = run(arch, "What is 2 + 2?", backend=FakeModel({"generate": ["4"]}))
+    assert agreeing.usage.calls == est.min_calls and agreeing.answer == "4"
+    sampling = agreeing.layers[0].outputs[0].sampling
+    assert sampling.drawn == 4 and sampling.saved == 4 and sampling.rule_met

@@ -99,3 +99,30 @@ def test_the_providers_finish_reason_decides_whether_a_reply_was_cut():
     assert not cut_at_max_tokens(call("stop", 4))  # it ended on its own at exactly the limit
     assert cut_at_max_tokens(call(None, 4))  # no finish reason reported: the token count decides
     assert not cut_at_max_tokens(call(None, 3))
+
+
+def test_an_adaptive_generator_says_how_many_samples_it_drew_and_why_it_stopped():
+    arch = {
+        "name": "adaptive",
+        "layers": [[{"type": "generator", "model": "fake", "samples": 8, "stop_when": {"rule": "window"}}]],
+    }
+    [explained] = explain_run(run(arch, "Sky?", backend=FakeModel({"generate": ["Blue."]})))
+    assert explained.happened[:2] == [
+        "3 samples, 1 distinct answers",
+        "L0.C0 stopped after 3 of 8 samples: 3 samples in a row answered 'blue' (window 3)",
+    ]
+
+
+def test_a_skipped_fusion_says_why_and_is_not_flagged_as_a_copy():
+    arch = {
+        "name": "skip",
+        "layers": [
+            [{"type": "generator", "model": "fake", "samples": 3}],
+            [{"type": "fuser", "model": "fake", "skip_when_agree": True}],
+        ],
+    }
+    explained = by_layer(run(arch, "Sky?", backend=FakeModel({"generate": ["Blue.", "blue", "Blue"]})))
+    assert explained[1].happened[0] == (
+        "L1.C0 skipped fusion: 3 of 3 candidates give the answer 'blue' (short_text); L0.C0.s0 passes on with no call"
+    )
+    assert explained[1].problems == []

@@ -202,6 +202,23 @@ def pick_axes() -> dict:
             persist_state="session",
             help="Added to generators, fusers, rankers and critics. Type your own text to try it too.",
         )
+        adaptive = st.multiselect(
+            "Adaptive stopping of samples",
+            ["off", "on"],
+            default=["on" if a else "off" for a in DEFAULTS.adaptive_stopping],
+            key="search_adaptive_stopping",
+            persist_state="session",
+            help="On: generators draw samples in waves and stop once the answers agree (stop_when), "
+            "at most the samples picked above.",
+        )
+        skip = st.multiselect(
+            "Skip fusion when candidates agree",
+            ["off", "on"],
+            default=["on" if s else "off" for s in DEFAULTS.skip_fusion],
+            key="search_skip_fusion",
+            persist_state="session",
+            help="On: a fuser whose candidates give the same answer passes it on with no call (skip_when_agree).",
+        )
     return {
         "samples": samples,
         "aggregations": aggregations,
@@ -211,6 +228,8 @@ def pick_axes() -> dict:
         "final_checks": checks,
         "temperatures": temperatures,
         "instructions": [i.strip() for i in instructions if i.strip()],
+        "adaptive_stopping": [a == "on" for a in adaptive],
+        "skip_fusion": [s == "on" for s in skip],
     }
 
 
