@@ -12,7 +12,7 @@ from pathlib import Path
 
 from archon_engine.archon_format import to_archon
 from archon_engine.config import DEFAULT_MODEL, Architecture, ConfigError
-from archon_engine.design.editing import with_model
+from archon_engine.design.editing import replace_model
 from archon_engine.estimate import estimate
 from archon_engine.execution import RunResult, run
 from archon_engine.loading import load_config
@@ -178,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
 
     if args.local:
-        arch = with_model(arch, DEFAULT_MODEL)
+        arch = replace_model(arch, DEFAULT_MODEL)
     if args.command == "eval":
         return _evaluate(arch, args)
     missing = _missing_keys(arch)

@@ -17,6 +17,7 @@ from streamlit_sortables import sort_items
 from app import state
 from app.widgets.component_editor import component_editor, component_label, explanation, ordered_types
 from app.widgets.graph import architecture_graph, colour
+from app.widgets.model_swap import model_swap
 from archon_engine import (
     Architecture,
     ConfigError,
@@ -631,6 +632,11 @@ with layers_column:
 with component_column:
     st.subheader("Component")
     _component_panel(arch)
+
+st.divider()
+st.subheader("Models")
+st.caption("Run someone else's design here: replace a model (or every model of a provider) everywhere at once.")
+model_swap()
 
 st.divider()
 st.subheader("Name, export and save")

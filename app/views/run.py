@@ -9,7 +9,7 @@ import streamlit as st
 from app import state
 from app.jobs.base import BACKEND_KEY, warm_up
 from app.jobs.run import RunJob
-from app.widgets import trace_view
+from app.widgets import model_swap, trace_view
 from archon_engine import estimate, validate
 from archon_engine.design.presets import slugify
 from archon_engine.models import keys
@@ -201,9 +201,18 @@ with left:
         st.error("This architecture cannot run: fix the errors shown beside it on the Design page.", icon="🚫")
     elif missing := _missing_keys(arch):
         st.warning(
-            f"No API key for {', '.join(missing)}: those calls will fail. Add a key on the Settings page.",
+            f"No API key for {', '.join(missing)}: those calls will fail. Add a key on the Settings page, "
+            "or run on the embedded model instead (Undo on the Design page brings the models back).",
             icon="🔑",
         )
+        st.button(
+            "Run on the embedded model instead",
+            icon=":material/swap_horiz:",
+            on_click=model_swap.to_embedded,
+            args=(missing,),
+            disabled=running,
+        )
+    model_swap.flash()
 
 st.divider()
 job = _job()

@@ -10,7 +10,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from archon_engine.components import registry
 from archon_engine.config import DEFAULT_MODEL, Architecture, ComponentSpec, ConfigError, describe_validation_error
+from archon_engine.models.keys import provider_of
 
 
 def _layers(arch: Architecture) -> list[list[dict[str, Any]]]:
@@ -94,9 +96,41 @@ def update_layer(arch: Architecture, layer: int, **settings: Any) -> Architectur
     return _build(arch, layers)
 
 
-def with_model(arch: Architecture, model: str) -> Architecture:
-    """Every component on ``model``; each ``api_base`` is cleared (it was the old model's endpoint)."""
-    layers = [[{**component, "model": model, "api_base": None} for component in layer] for layer in _layers(arch)]
+def models_in(arch: Architecture) -> dict[str, int]:
+    """The models the design calls, each with the number of components that call it, in order of use."""
+    used = [spec.model for layer in arch.layers for spec in layer if registry.calls_a_model(spec)]
+    return {model: used.count(model) for model in dict.fromkeys(used)}
+
+
+def matches(model: str, old: str | None) -> bool:
+    """Whether ``model`` is what ``old`` names: None is every model, ``provider/*`` every model of that
+    litellm provider (``together_ai/*``), anything else one model by its exact name."""
+    if old is None:
+        return True
+    if old.endswith("/*"):
+        return provider_of(model) == old[:-2]
+    return model == old
+
+
+def replace_model(arch: Architecture, new: str, *, old: str | None = None, api_base: str | None = None) -> Architecture:
+    """``new`` in place of the models ``old`` names (see ``matches``; None: every component's model), with
+    ``api_base`` as the endpoint of the replaced components (None clears it: it was the old model's).
+
+    The one function behind ``run --local``, the server's ``DESIGN:MODEL`` and the Design page's Replace.
+    Raises ValueError when ``old`` names no model of the design (nothing would change).
+    """
+    new = new.strip()
+    if not new:
+        raise ValueError("name the model to put in")
+    if old is not None and not any(matches(model, old) for model in models_in(arch)):
+        raise ValueError(f"this design uses no model {old!r}")
+    layers = [
+        [
+            {**component, "model": new, "api_base": api_base} if matches(spec.model, old) else component
+            for component, spec in zip(layer, specs, strict=True)
+        ]
+        for layer, specs in zip(_layers(arch), arch.layers, strict=True)
+    ]
     return _build(arch, layers)
 
 

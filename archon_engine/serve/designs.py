@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from archon_engine.config import DEFAULT_MODEL, Architecture, ConfigError
-from archon_engine.design.editing import update_layer, with_model
+from archon_engine.design.editing import replace_model, update_layer
 from archon_engine.design.presets import list_presets
 from archon_engine.loading import load_config
 from archon_engine.serve.errors import model_not_found
@@ -46,7 +46,7 @@ class DesignCatalog:
             if design_id in origins:
                 raise ConfigError(f"two designs with the id {design_id!r}: {origins[design_id]} and {origin}")
             origins[design_id] = origin
-            designs[design_id] = with_model(arch, DEFAULT_MODEL) if local else arch
+            designs[design_id] = replace_model(arch, DEFAULT_MODEL) if local else arch
         return cls(designs)
 
     @property
@@ -63,7 +63,7 @@ class DesignCatalog:
         design_id, _, override = model.partition(":")
         if design_id not in self._designs or not override.strip():
             raise model_not_found(model, self.ids)
-        return with_model(self._designs[design_id], override.strip())
+        return replace_model(self._designs[design_id], override.strip())
 
 
 def with_request_settings(arch: Architecture, *, temperature: float | None, max_tokens: int | None) -> Architecture:
