@@ -55,6 +55,7 @@ class Ranking(BaseModel):
     cut: list[str]
     reason: str = ""
     failed: bool = False  # the ranker's output could not be parsed: nothing was cut
+    scores: dict[str, int] = Field(default_factory=dict)  # a pointwise ranker's 1-10 score per candidate id
 
 
 class Vote(BaseModel):

@@ -87,7 +87,7 @@ def validate(arch: Architecture) -> list[Finding]:
                 add("error", f"a {spec.type} needs candidates, but no earlier layer produces any", i, j)
             uses_instruction = "instruction" in component.settings
             _check_instruction(spec, uses_instruction, lambda sev, msg, i=i, j=j: add(sev, msg, i, j))
-            if component.one_prompt and n > MAX_CANDIDATES_IN_ONE_PROMPT:
+            if component.in_one_prompt(spec) and n > MAX_CANDIDATES_IN_ONE_PROMPT:
                 add(
                     "error",
                     f"up to {n:,} candidates reach this {spec.type}, which reads them all in one prompt: at most "

@@ -62,6 +62,11 @@ NAMES = {
     "length_control": "Length control",
     "use_critiques": "Use critiques",
 }
+MODE_HELP = (
+    "listwise: every candidate in one prompt and one reply. pointwise: one short call per candidate (a critique, "
+    "or a 1-10 score), which small models do better: on the embedded model a listwise critic often writes the "
+    "same critique for every candidate."
+)
 NO_INSTRUCTION = "(none)"
 CUSTOM_CHOICE = "custom…"
 INSTRUCTION_CHOICES = (NO_INSTRUCTION, *VARIANTS, CUSTOM_CHOICE)
@@ -200,6 +205,9 @@ def component_editor(
         for column, field in zip(st.columns(len(toggles)), toggles, strict=True):
             column.toggle(NAMES[field], value=bool(getattr(spec, field)), help=TOGGLE_HELP[field], **hook(field))
 
+    if "mode" in wanted:
+        modes = ["listwise", "pointwise"]
+        st.radio("Judge", modes, index=modes.index(spec.mode), horizontal=True, help=MODE_HELP, **hook("mode"))
     if "stop_when" in wanted:
         _adaptive_widgets(spec, "stop_when", key, on_change)
     if "skip_when_agree" in wanted:

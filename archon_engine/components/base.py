@@ -83,6 +83,11 @@ class Component:
         raise NotImplementedError
 
     @classmethod
+    def in_one_prompt(cls, spec: ComponentSpec) -> bool:
+        """Whether ``spec`` puts every candidate into a single prompt (``one_prompt``, unless its mode says not)."""
+        return cls.one_prompt and getattr(spec, "mode", "listwise") != "pointwise"
+
+    @classmethod
     def check(cls, spec: ComponentSpec, n: int) -> list[tuple[Severity, str]]:
         """Findings of this type's own (severity, message), for ``validate``; up to ``n`` candidates reach it."""
         return []

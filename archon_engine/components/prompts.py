@@ -153,6 +153,43 @@ def critic_messages(
     return [_system(system, system_prompt), {"role": "user", "content": user}]
 
 
+def critic_one_messages(
+    query: str, candidate: Candidate, system_prompt: str | None, instruction: str | None = None
+) -> list[dict]:
+    """A pointwise critic's prompt: one candidate, on its own."""
+    system = (
+        "You review a response to a query: you name its strengths and its weaknesses (errors, omissions, "
+        "unclear parts). You reply with JSON only."
+    )
+    user = (
+        with_instruction(f"Query:\n{query}\n\nResponse:\n{candidate.text.strip()}", instruction)
+        + '\n\nReview this response. Reply with JSON: {"strengths": "...", "weaknesses": "..."}'
+    )
+    return [_system(system, system_prompt), {"role": "user", "content": user}]
+
+
+def score_messages(
+    query: str,
+    candidate: Candidate,
+    critique: Critique | None,
+    system_prompt: str | None,
+    instruction: str | None = None,
+) -> list[dict]:
+    """A pointwise ranker's prompt: score one candidate, on its own, from 1 to 10."""
+    system = (
+        "You grade a response to a query from 1 (wrong or useless) to 10 (correct, complete and clear). "
+        "You reply with JSON only."
+    )
+    body = f"Query:\n{query}\n\nResponse:\n{candidate.text.strip()}"
+    if critique is not None:
+        body += f"\n\nA reviewer noted\nStrengths: {critique.strengths}\nWeaknesses: {critique.weaknesses}"
+    user = (
+        with_instruction(body, instruction)
+        + '\n\nGrade this response. Reply with JSON: {"score": 1 to 10, "reason": "one sentence"}'
+    )
+    return [_system(system, system_prompt), {"role": "user", "content": user}]
+
+
 def verifier_reasoning_messages(
     query: str, candidate: Candidate, critique: Critique | None, system_prompt: str | None
 ) -> list[dict]:

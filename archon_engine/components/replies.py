@@ -42,6 +42,27 @@ class CritiqueReply(BaseModel):
     critiques: list[CritiqueItem]
 
 
+class OneCritiqueReply(BaseModel):
+    """A pointwise critic's reply about one candidate."""
+
+    strengths: str = _short(240)
+    weaknesses: str = _short(240)
+
+
+class ScoreReply(BaseModel):
+    """A pointwise ranker's score of one candidate, 1 (worst) to 10 (best): an enum, so a grammar keeps it in range."""
+
+    score: Literal[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]
+    reason: str = _short(200, default="")
+
+    @field_validator("score", mode="before")
+    @classmethod
+    def _number(cls, value: Any) -> Any:
+        if isinstance(value, str) and re.fullmatch(r"\s*\d+(\.0+)?\s*(/\s*10)?\s*", value):
+            return int(float(value.split("/")[0]))
+        return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
 class VerdictReply(BaseModel):
     verdict: Literal["correct", "incorrect"]
 

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import threading
 import time
 import weakref
@@ -116,6 +117,12 @@ def default_reply(request: ModelRequest, number: int) -> str:
                 {"candidate": i, "strengths": f"clear ({i})", "weaknesses": f"brief ({i})"} for i in range(1, n + 1)
             ]
         }
+    elif role == "critique_one":
+        candidate = request.metadata.get("candidate", "?")
+        payload = {"strengths": f"clear ({candidate})", "weaknesses": f"brief ({candidate})"}
+    elif role == "score":  # later candidates score higher, as the fake ranker prefers them
+        digits = re.findall(r"\d+", str(request.metadata.get("candidate", "")))
+        payload = {"score": 1 + int(digits[-1]) % 10 if digits else 5, "reason": "fake: later candidates are better"}
     elif role == "verify_verdict":
         payload = {"verdict": "correct"}
     elif role == "unit_tests":

@@ -144,3 +144,34 @@ def test_an_unparseable_critique_is_retried_then_leaves_no_critiques_and_an_erro
     assert result.status == "completed"
     without_critic = run_layers([generator()], [component("fuser")])
     assert prompts_of(result, "fuse") == prompts_of(without_critic, "fuse")
+
+
+# Pointwise: one call per candidate
+
+
+def one_critique(request):
+    """A pointwise critic reply naming the candidate the call is about."""
+    cid = request.metadata["candidate"]
+    return json.dumps({"strengths": f"S of {cid}", "weaknesses": f"W of {cid}"})
+
+
+def test_a_pointwise_critic_makes_one_call_per_candidate_each_seeing_only_its_candidate():
+    result = run_layers([generator()], [component("critic", mode="pointwise")], critique_one=[one_critique])
+    calls = [c for c in result.trace.calls if c.role == "critique_one"]
+    assert len(calls) == 3
+    for call, n in zip(calls, range(3), strict=True):
+        said = call.messages[-1]["content"]
+        assert f"answer-{n}" in said and all(f"answer-{m}" not in said for m in range(3) if m != n)
+    critic = result.layers[1].outputs[0]
+    assert [(c.candidate_id, c.strengths) for c in critic.critiques] == [(i, f"S of {i}") for i in IDS]
+    assert critic.errors == []
+
+
+def test_a_pointwise_critique_that_fails_leaves_only_that_candidate_without_one():
+    def flaky(request):
+        return "no JSON here" if request.metadata["candidate"] == IDS[1] else one_critique(request)
+
+    result = run_layers([generator()], [component("critic", mode="pointwise")], critique_one=[flaky])
+    critic = result.layers[1].outputs[0]
+    assert [c.candidate_id for c in critic.critiques] == [IDS[0], IDS[2]]
+    assert len(critic.errors) == 1 and critic.errors[0].startswith(f"no critique for {IDS[1]}: unparseable")

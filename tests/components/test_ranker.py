@@ -144,3 +144,56 @@ def test_repeated_or_out_of_range_numbers_do_not_count_as_ranked_candidates():
     (rank,) = result.layers[1].rankings
     assert rank.failed
     assert [c.id for c in result.layers[1].candidates] == IDS
+
+
+# Pointwise: a 1-10 score per candidate
+
+
+def scored(scores: dict[str, object]):
+    """A pointwise ranker reply giving each candidate id its score (a value or an unparseable text)."""
+
+    def reply(request):
+        value = scores[request.metadata["candidate"]]
+        return value if isinstance(value, str) else json.dumps({"score": value, "reason": "fits"})
+
+    return reply
+
+
+def score_four(scores, **settings):
+    fake = FakeModel({"generate": [lambda request: f"answer-{request.seed}"], "score": [scored(scores)]})
+    return run({"layers": [[generator()], [ranker(mode="pointwise", **settings)]]}, PROMPT, backend=fake)
+
+
+def test_a_pointwise_ranker_scores_each_candidate_and_orders_by_score_ties_keeping_their_order():
+    result = score_four(dict(zip(IDS, [4, 9, 4, 7], strict=True)), top_k=3)
+    assert len([c for c in result.trace.calls if c.role == "score"]) == 4
+    ranking = result.layers[1].outputs[0].ranking
+    assert ranking.order == [IDS[1], IDS[3], IDS[0], IDS[2]]
+    assert ranking.kept == ranking.order[:3] and ranking.cut == [IDS[2]]
+    assert ranking.scores == dict(zip(IDS, [4, 9, 4, 7], strict=True))
+
+
+def test_a_candidate_without_a_score_goes_last_and_the_error_names_it():
+    result = score_four({IDS[0]: "seven", IDS[1]: 2, IDS[2]: 3, IDS[3]: 1})
+    output = result.layers[1].outputs[0]
+    assert output.ranking.order == [IDS[2], IDS[1], IDS[3], IDS[0]]
+    assert len(output.errors) == 1 and output.errors[0].startswith(f"no score for {IDS[0]}: unparseable")
+
+
+def test_when_no_candidate_gets_a_score_nothing_is_cut():
+    result = score_four(dict.fromkeys(IDS, "?"), top_k=1)
+    output = result.layers[1].outputs[0]
+    assert output.ranking.failed and output.candidates is None
+    assert [c.id for c in result.layers[1].candidates] == IDS
+
+
+def test_a_pointwise_ranker_plans_one_call_per_candidate_and_is_not_capped_as_one_prompt():
+    from archon_engine import estimate, load_config, validate
+    from archon_engine.validation import MAX_CANDIDATES_IN_ONE_PROMPT
+
+    n = MAX_CANDIDATES_IN_ONE_PROMPT + 1
+    wide = load_config({"layers": [[generator(samples=n)], [ranker(mode="pointwise")]]})
+    assert estimate(wide).calls == n + n
+    assert not [f for f in validate(wide) if "one prompt" in f.message]
+    listwise = load_config({"layers": [[generator(samples=n)], [ranker()]]})
+    assert [f for f in validate(listwise) if "one prompt" in f.message]

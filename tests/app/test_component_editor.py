@@ -1,11 +1,12 @@
-"""The Design page turns adaptive compute on and sets it: a generator's stop_when, a fuser's skip_when_agree."""
+"""The component editor's settings beyond the basics: adaptive compute (a generator's stop_when, a fuser's
+skip_when_agree) and pointwise judging (a critic's or ranker's mode)."""
 
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from archon_engine import load_config
+from archon_engine import estimate, load_config
 
 APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
 
@@ -63,4 +64,19 @@ def test_a_fuser_turns_skip_when_agree_on_and_a_bad_share_is_refused_with_the_fi
     assert spec(at, 1).skip_when_agree.share == 1.0  # not applied
     shown = " ".join(str(e.value) for e in at.error)
     assert "skip_when_agree.share" in shown
+    assert not at.exception
+
+
+def test_a_critic_and_a_ranker_switch_to_pointwise_judging_and_the_estimate_follows():
+    at = design_page(
+        {"layers": [[{"type": "generator", "samples": 5}], [{"type": "critic"}], [{"type": "ranker", "top_k": 2}]]}
+    )
+    before = at.session_state["arch"]
+    at.selectbox(key="design_pick").set_value("L1.C0").run()
+    widget(at.radio, "Judge").set_value("pointwise").run()
+    assert spec(at, 1).mode == "pointwise"
+    at.selectbox(key="design_pick").set_value("L2.C0").run()
+    widget(at.radio, "Judge").set_value("pointwise").run()
+    assert spec(at, 2).mode == "pointwise"
+    assert estimate(at.session_state["arch"]).calls == estimate(before).calls + 2 * (5 - 1)
     assert not at.exception
