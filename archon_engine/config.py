@@ -136,7 +136,9 @@ def spec_class(type_name: str) -> type[ComponentSpec]:
 
 def _spec_from(data: Any, where: str) -> ComponentSpec:
     if isinstance(data, ComponentSpec):
-        return data
+        if isinstance(data, spec_class(data.type)):
+            return data
+        data = data.model_dump(exclude_unset=True) | {"type": data.type}  # a generic spec: read into its type's
     if not isinstance(data, dict):
         raise ValueError(f"{where}: a component must be an object with a 'type', got {type(data).__name__}")
     if "type" not in data:

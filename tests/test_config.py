@@ -190,3 +190,10 @@ def test_validate_not_load_reports_an_unknown_component_type():
     errors = [f for f in validate(arch) if f.severity == "error"]
 
     assert any("unknown component type 'wizard'" in f.message for f in errors)
+
+
+def test_a_generic_component_spec_is_read_into_its_types_spec_with_that_types_defaults():
+    arch = Architecture(layers=[[ComponentSpec(type="generator", samples=3)], [ComponentSpec(type="ranker", top_k=2)]])
+    ranker = arch.layers[1][0]
+    assert isinstance(ranker, RankerSpec) and ranker.top_k == 2 and ranker.mode == "listwise"
+    assert arch.layers[0][0].samples == 3
