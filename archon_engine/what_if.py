@@ -74,14 +74,15 @@ def what_if(
 class RunDifference(BaseModel):
     """Two runs side by side: the answers' text diff, and calls, cost and latency of each."""
 
-    answer_diff: list[str]  # unified diff lines, original first
+    answer_diff: list[str]  # unified diff lines, original first; empty when the answers are the same
     calls: tuple[int, int]
     cost_usd: tuple[float, float]
     latency_s: tuple[float, float]
+    reused_calls: int = 0  # the original's calls the re-run took from it instead of making them again
 
 
-def difference(original: RunResult, other: RunResult) -> RunDifference:
-    """How ``other`` (a what-if re-run) differs from ``original``."""
+def difference(original: RunResult, other: RunResult, *, from_layer: int = 0) -> RunDifference:
+    """How ``other`` (a what-if re-run of ``original`` from ``from_layer``) differs from ``original``."""
     diff = difflib.unified_diff(
         (original.answer or "").splitlines(),
         (other.answer or "").splitlines(),
@@ -94,4 +95,5 @@ def difference(original: RunResult, other: RunResult) -> RunDifference:
         calls=(original.usage.calls, other.usage.calls),
         cost_usd=(original.usage.cost_usd, other.usage.cost_usd),
         latency_s=(original.usage.latency_s, other.usage.latency_s),
+        reused_calls=sum(call.layer < from_layer for call in original.trace.calls),
     )

@@ -63,7 +63,13 @@ def test_layers_kept_must_be_the_runs_own(original):
 def test_the_difference_shows_the_answers_diff_and_each_runs_calls(original):
     fake = FakeModel({"fuse": ["Osaka, surely."]})
     result = asyncio.run(what_if(original, from_layer=3, backend=fake).run_to_end())
-    diff = difference(original, result)
+    diff = difference(original, result, from_layer=3)
     assert diff.calls == (len(original.trace.calls), 1)
+    assert diff.reused_calls == len(original.trace.calls) - 1  # every call before the fuser came from the run
     assert diff.answer_diff[:2] == ["--- original", "+++ what if"]
     assert f"-{original.answer}" in diff.answer_diff and "+Osaka, surely." in diff.answer_diff
+
+
+def test_the_same_answer_has_no_diff(original):
+    result = asyncio.run(what_if(original, from_layer=3, backend=FakeModel({"fuse": [original.answer]})).run_to_end())
+    assert difference(original, result).answer_diff == []

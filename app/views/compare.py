@@ -31,6 +31,7 @@ from archon_engine.storage.store import StoreError
 DESIGN_KEY, PRESETS_KEY, BASELINES_KEY = "compare_design", "compare_presets", "compare_baselines"
 SOURCE_KEY, DATASET_KEY, UPLOAD_KEY, LIMIT_KEY = "compare_source", "compare_dataset", "compare_upload", "compare_limit"
 JUDGE_KEY, VERSUS_KEY, ITEM_KEY, REPEATS_KEY = "compare_judge", "compare_versus", "compare_item", "compare_repeats"
+DIFFER_KEY = "compare_items_differ"
 TAKEN_KEY = "compare_taken"  # the finished job's evaluation this page already made the session's last one
 NOTICE_KEY = "compare_notice"
 SHIPPED, UPLOAD = "A shipped dataset", "Upload a file"
@@ -373,6 +374,17 @@ def downloads(evaluation: Evaluation) -> None:
         )
 
 
+def _open_run(run_id: str) -> None:
+    """Show an evaluated item's run in the Run inspector."""
+    try:
+        run = state.store().run(run_id)
+    except StoreError as exc:
+        st.error(f"This run cannot be opened: {exc}", icon="🚫")
+        return
+    state.set_last_run(run, run_id)
+    st.switch_page("views/run.py")
+
+
 def _answer_card(result, baseline: bool, repeats: int) -> None:
     score = result.score
     repeat = f" · repeat {result.repeat + 1}" if repeats > 1 else ""
@@ -389,12 +401,21 @@ def _answer_card(result, baseline: bool, repeats: int) -> None:
     cached = " · from the cache" if result.cached else ""
     calls = "1 call" if result.usage.calls == 1 else f"{result.usage.calls} calls"
     st.caption(f"{result.latency_s:.2f} s · {calls} · ${result.usage.cost_usd:.4g}{cached}")
+    if result.run_id is not None and st.button(
+        "Open in the Run inspector", icon=":material/open_in_new:", key=f"compare_open_{result.run_id}"
+    ):
+        _open_run(result.run_id)
 
 
 def drill_down(evaluation: Evaluation) -> None:
-    """Pick an item: its prompt and reference, then every system's answer side by side."""
+    """Pick an item (of all, or of those the systems scored differently): its prompt and reference, then every
+    system's answer side by side, each with a button that opens its run in the Run inspector."""
     items = {item.id: item for item in evaluation.spec.dataset.items}
     answered = [i for i in items if any(r.item_id == i for r in evaluation.results)]
+    if st.toggle("Only items where the systems scored differently", key=f"{DIFFER_KEY}_{evaluation.id}"):
+        answered = [i for i in answered if len({r.score.value for r in evaluation.results if r.item_id == i}) > 1]
+        if not answered:
+            st.caption("Every system scored the same on every item.")
     if not answered:
         return
     item_id = st.selectbox(

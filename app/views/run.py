@@ -9,7 +9,7 @@ import streamlit as st
 from app import state
 from app.jobs.base import BACKEND_KEY, warm_up
 from app.jobs.run import RunJob
-from app.widgets import model_swap, trace_view
+from app.widgets import model_swap, trace_view, what_if_view
 from archon_engine import estimate, validate
 from archon_engine.design.presets import slugify
 from archon_engine.models import keys
@@ -152,6 +152,7 @@ def results(job: RunJob) -> None:
         icon=":material/download:",
     )
     trace_view.run_inspector(view)
+    what_if_view.what_if_panel(view)
 
 
 if ss.get(BACKEND_KEY) is None:

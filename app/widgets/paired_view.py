@@ -3,18 +3,26 @@ repeats, quality as mean ± spread across repeats.
 
 The figures are the engine's (``Evaluation.paired``, ``SystemSummary.quality_spread``); this draws them: a
 baseline picker when there are several, a table with the verdict in words beside the numbers, and each
-item's outcome on request.
+item's outcome (all, or only where the systems differ) with links that open both runs in the Run inspector.
 """
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 import pandas as pd
 import streamlit as st
 
+from app import state
 from archon_engine.evaluation.paired import PairedComparison
 from archon_engine.evaluation.report import Evaluation, SystemSummary
 
 BASELINE_KEY = "compare_paired_baseline"
+DIFFER_KEY = "compare_paired_differ"
+ITEM_COLUMNS = [
+    "system", "item", "system score", "baseline score", "difference", "outcome", "errored", "system run",
+    "baseline run",
+]  # fmt: skip
 PAIRED_HELP = (
     "Both systems answered the same items. Per item: a win when the system scored higher than the baseline, "
     "a loss when lower, a tie when equal (with repeats, an item's score is its mean over the repeats). The "
@@ -36,28 +44,30 @@ def pick_baseline(evaluation: Evaluation) -> str | None:
     return st.selectbox("Against", choices, key=f"{BASELINE_KEY}_{evaluation.id}", help="The baseline to compare with")
 
 
-def paired_frame(comparisons: list[PairedComparison]) -> pd.DataFrame:
-    """One row per system: the counts, the mean difference with its interval, and the verdict."""
-    return pd.DataFrame(
-        [
-            {
-                "system": p.system,
-                "wins": p.wins,
-                "losses": p.losses,
-                "ties": p.ties,
-                "items": p.n,
-                "errored": p.errored,
-                "mean difference": p.difference.mean,
-                "95% CI": f"[{p.difference.low:+.3f}, {p.difference.high:+.3f}]",
-                "verdict": p.verdict,
-            }
-            for p in comparisons
-        ]
-    )
+def paired_frame(evaluation: Evaluation, baseline: str) -> pd.DataFrame:
+    """One row per system: the counts, the mean difference with its interval, and the verdict (the engine's
+    ``paired_table``, the interval as one column)."""
+    table = evaluation.paired_table(baseline)
+    low, high = table.pop("difference 95% low"), table.pop("difference 95% high")
+    table["95% CI"] = [f"[{a:+.3f}, {b:+.3f}]" for a, b in zip(low, high, strict=True)]
+    return table[["system", "wins", "losses", "ties", "items", "errored", "mean difference", "95% CI", "verdict"]]
 
 
-def items_frame(comparisons: list[PairedComparison]) -> pd.DataFrame:
-    """Every item of every comparison: both scores, the difference and the outcome."""
+def run_link(run_id: str | None) -> str | None:
+    """A link (relative to this page) that opens a stored run in the Run inspector, in a new browser session:
+    with per-visitor history it carries this browser's visitor id, without which the run is not its to see."""
+    if run_id is None:
+        return None
+    visitor = st.query_params.get(state.VISITOR_PARAM)
+    query = {state.RUN_PARAM: run_id, **({state.VISITOR_PARAM: visitor} if visitor else {})}
+    return f"run?{urlencode(query)}"
+
+
+def items_frame(evaluation: Evaluation, comparisons: list[PairedComparison]) -> pd.DataFrame:
+    """Every item of every comparison: both scores, the difference, the outcome and links to both runs."""
+    runs: dict[tuple[str, str], str | None] = {}
+    for result in evaluation.results:  # with repeats, the first repeat's run
+        runs.setdefault((result.system, result.item_id), result.run_id)
     return pd.DataFrame(
         [
             {
@@ -68,11 +78,41 @@ def items_frame(comparisons: list[PairedComparison]) -> pd.DataFrame:
                 "difference": i.difference,
                 "outcome": i.outcome,
                 "errored": i.errored,
+                "system run": run_link(runs.get((p.system, i.item_id))),
+                "baseline run": run_link(runs.get((p.baseline, i.item_id))),
             }
             for p in comparisons
             for i in p.items
-        ]
+        ],
+        columns=ITEM_COLUMNS,
     )
+
+
+def items_table(evaluation: Evaluation, comparisons: list[PairedComparison]) -> None:
+    """The per-item outcomes, optionally only the items where the two systems scored differently."""
+    differ = st.toggle(
+        "Show only items where the systems differ",
+        key=f"{DIFFER_KEY}_{evaluation.id}",
+        help="Leave out the ties: the items both systems scored the same.",
+    )
+    frame = items_frame(evaluation, comparisons)
+    if differ:
+        frame = frame[frame["outcome"] != "tie"]
+    if frame.empty:
+        st.caption("The systems scored the same on every item." if differ else "No item answered by both.")
+        return
+    link = st.column_config.LinkColumn
+    st.dataframe(
+        frame,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "system run": link(display_text="open ↗", help="This item's run in the Run inspector (a new tab)"),
+            "baseline run": link(display_text="open ↗", help="The baseline's run of this item"),
+        },
+    )
+    if frame["system run"].isna().all():
+        st.caption("This evaluation was stored before item runs were kept: there are no runs to open.")
 
 
 def paired_section(evaluation: Evaluation) -> None:
@@ -88,7 +128,7 @@ def paired_section(evaluation: Evaluation) -> None:
     st.markdown(f"Against **{baseline}**, on the same items{per_item}:")
     number = st.column_config.NumberColumn
     st.dataframe(
-        paired_frame(comparisons),
+        paired_frame(evaluation, baseline),
         hide_index=True,
         width="stretch",
         column_config={
@@ -101,8 +141,8 @@ def paired_section(evaluation: Evaluation) -> None:
     unpaired = sum(p.unpaired for p in comparisons)
     left_out = f" {unpaired} items answered by only one side were left out." if unpaired else ""
     st.caption(PAIRED_HELP + left_out)
-    with st.expander("Every item, win, loss or tie"):
-        st.dataframe(items_frame(comparisons), hide_index=True, width="stretch")
+    with st.expander("Every item, win, loss or tie", expanded=True):
+        items_table(evaluation, comparisons)
 
 
 def repeats_section(evaluation: Evaluation, summaries: list[SystemSummary]) -> None:

@@ -88,6 +88,7 @@ class ItemResult(BaseModel):
     latency_replayed: bool = False  # every call came from the cache; latency_s is from the earlier live run
     cached: bool = False  # every call of the system came from the cache
     trace: Trace = Field(default_factory=Trace)
+    run_id: str | None = None  # the item's whole run in the store (None: no store, or saved before runs were kept)
 
 
 def in_order(results: Iterable[ItemResult], spec: EvaluationSpec) -> list[ItemResult]:

@@ -10,8 +10,9 @@ it full. An item's ``latency_s`` is what the query takes run alone on the same s
 service times along the architecture's critical path: ``latency.alone_latency``), not its wall time
 in the crowd (``wall_s``); the evaluation's own wall time and throughput are on the ``Evaluation``.
 
-With a store, each finished item is saved at once; ``evaluate(..., resume=ID)`` after a crash or
-a cancel runs only what is missing (or failed). With a cache, a repeated evaluation makes no model calls.
+With a store, each finished item is saved at once, its whole run too (``ItemResult.run_id``: the Run
+inspector opens it); ``evaluate(..., resume=ID)`` after a crash or a cancel runs only what is missing (or
+failed). With a cache, a repeated evaluation makes no model calls.
 
 With ``spec.repeats`` N > 1, each system answers each item N times (results carry ``repeat`` 0 to
 N - 1). Repeat 0 uses the response cache as a single evaluation does; repeat r > 0 sees the cache
@@ -161,6 +162,7 @@ async def aevaluate(
             wall_s=wall_s,
             cached=bool(calls) and all(c.cached for c in calls),
             trace=Trace(calls=[*calls, *judge.trace.calls]),
+            run_id=_save_run(store, evaluation_id, system, item, repeat, run),
         )
         if result.cached:  # replayed calls carry their live service times; the store keeps the live run's figure
             live = store.live_latency(result.config_hash, result.item_key, repeat) if store is not None else None
@@ -190,6 +192,16 @@ async def aevaluate(
     wall_s = time.perf_counter() - started
     ordered = in_order(results, spec)
     return Evaluation(id=evaluation_id, spec=recorded, results=ordered, status=status, wall_s=wall_s, ran=len(todo))
+
+
+def _save_run(
+    store: Store | None, evaluation_id: str | None, system: System, item: Item, repeat: int, run: RunResult
+) -> str | None:
+    """Keep an item's whole run (layers, candidates, calls) in the store, for the Run inspector; its id."""
+    if store is None:
+        return None
+    again = f", repeat {repeat + 1}" if repeat else ""
+    return store.save_run(run, name=f"{system.name} · item {item.id}{again}", evaluation_id=evaluation_id)
 
 
 async def _score(

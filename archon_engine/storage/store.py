@@ -5,6 +5,7 @@ call records), so nothing secret is stored.
     store = Store()                      # <data dir>/archon.sqlite
     run_id = store.save_run(result)
     store.runs(); store.run(run_id); store.delete_run(run_id)
+    store.save_run(result, evaluation_id=ID)   # an evaluated item's run: opened by id, not in runs(), deleted with it
     store.save_design(arch) -> digest; store.design(digest)   # a whole design, name and description too
     store.for_visitor(visitor_id)        # the same file, seeing and writing only that visitor's history
 """
@@ -63,10 +64,13 @@ ADDED_COLUMNS = (
     ("evaluations", "visitor", "TEXT"),
     ("evaluations", "repeats", "INTEGER NOT NULL DEFAULT 1"),
     ("evaluation_results", "repeat", "INTEGER NOT NULL DEFAULT 0"),
+    ("runs", "evaluation_id", "TEXT"),  # the evaluation an item's run belongs to; NULL for a run of its own
 )
-VISITOR_INDEXES = """
+# Indexes on added columns: made once the columns exist.
+ADDED_INDEXES = """
 CREATE INDEX IF NOT EXISTS runs_by_visitor ON runs (visitor, created);
 CREATE INDEX IF NOT EXISTS evaluations_by_visitor ON evaluations (visitor, created);
+CREATE INDEX IF NOT EXISTS runs_by_evaluation ON runs (evaluation_id);
 """
 
 
@@ -132,7 +136,7 @@ def _add_missing_columns(db: sqlite3.Connection) -> None:
         except sqlite3.OperationalError as exc:
             if "duplicate column" not in str(exc):
                 raise
-    db.executescript(VISITOR_INDEXES)
+    db.executescript(ADDED_INDEXES)
     _key_results_by_repeat(db)
 
 
@@ -232,13 +236,15 @@ class Store:
 
     # --- runs ------------------------------------------------------------------------------
 
-    def save_run(self, result: RunResult, *, name: str | None = None) -> str:
+    def save_run(self, result: RunResult, *, name: str | None = None, evaluation_id: str | None = None) -> str:
+        """Keep a run; its id. With ``evaluation_id`` it is that evaluation's item run: ``run`` opens it,
+        ``runs`` does not list it, and it goes when its evaluation is deleted."""
         run_id = uuid.uuid4().hex[:12]
         prompt = next((str(m.get("content", "")) for m in reversed(result.messages) if m.get("role") == "user"), "")
         usage = result.usage
         self._execute(
             "INSERT INTO runs (id, created, name, config_hash, prompt, status, answer, cost_usd, latency_s, calls, "
-            "tokens, result, visitor) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "tokens, result, visitor, evaluation_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 run_id,
                 time.time(),
@@ -253,15 +259,17 @@ class Store:
                 usage.prompt_tokens + usage.completion_tokens,
                 result.to_json(),
                 self.visitor,
+                evaluation_id,
             ),
         )
         return run_id
 
     def runs(self, limit: int = 200) -> list[RunSummary]:
+        """The newest runs of their own (not the runs of evaluated items)."""
         mine, params = self._mine()
         rows = self._execute(
             "SELECT id, created, name, config_hash, prompt, status, answer, cost_usd, latency_s, calls, tokens "
-            f"FROM runs WHERE 1{mine} ORDER BY created DESC LIMIT ?",
+            f"FROM runs WHERE evaluation_id IS NULL{mine} ORDER BY created DESC LIMIT ?",
             (*params, limit),
         )
         return [RunSummary(**dict(zip(RunSummary.model_fields, row, strict=True))) for row in rows]
@@ -382,5 +390,8 @@ class Store:
         ]
 
     def delete_evaluation(self, evaluation_id: str) -> None:
+        """The evaluation, its results and its items' runs."""
         mine, params = self._mine()
-        self._execute(f"DELETE FROM evaluations WHERE id = ?{mine}", (evaluation_id, *params))
+        if self._execute(f"SELECT 1 FROM evaluations WHERE id = ?{mine}", (evaluation_id, *params)):
+            self._execute("DELETE FROM runs WHERE evaluation_id = ?", (evaluation_id,))
+            self._execute("DELETE FROM evaluations WHERE id = ?", (evaluation_id,))

@@ -2,35 +2,23 @@
 job, what later steps said on each card, the fused answer coloured by source, and the order before ranking."""
 
 import json
-import time
-from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from archon_engine import FakeModel, load_config
 from archon_engine.design.presets import BUILTIN_DIR
 
-APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
 
-
-def finished_run(slug: str, fake: FakeModel) -> AppTest:
+@pytest.fixture
+def finished_run(session, run_to_end):
     """The Run page after running preset ``slug`` on ``fake`` to its end."""
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state["run_backend"] = fake
-    at.run()
-    at.switch_page("views/run.py").run()
-    at.session_state["arch"] = load_config(BUILTIN_DIR / f"{slug}.json")
-    at.run()
-    at.text_area(key="run_prompt").set_value("What colour is the sky?")
-    next(b for b in at.button if b.label == "Run").click().run()
-    deadline = time.monotonic() + 30
-    while not at.session_state["run_job"].view.finished:
-        assert time.monotonic() < deadline, "the run did not finish"
-        time.sleep(0.05)
-        at.run()
-    at.run()
-    assert not at.exception
-    return at
+
+    def go(slug: str, fake: FakeModel) -> AppTest:
+        arch = load_config(BUILTIN_DIR / f"{slug}.json")
+        return run_to_end(session("run", backend=fake, architecture=arch), "What colour is the sky?")
+
+    return go
 
 
 def texts(at: AppTest) -> str:
@@ -38,7 +26,7 @@ def texts(at: AppTest) -> str:
     return "\n".join(str(p) for p in parts)
 
 
-def test_each_layer_opens_with_its_explanation_and_cards_carry_later_feedback():
+def test_each_layer_opens_with_its_explanation_and_cards_carry_later_feedback(finished_run):
     fake = FakeModel({"fuse": ["Answer 5 from local/smollm2-135m. The sky is blue because of scattering."]})
     at = finished_run("sample-critic-rank-fuse", fake)
     shown = texts(at)
@@ -61,7 +49,7 @@ def test_each_layer_opens_with_its_explanation_and_cards_carry_later_feedback():
     assert list(ranking["before"]) == [5, 4, 3, 2, 1]
 
 
-def test_a_step_that_did_not_do_its_job_is_flagged_in_its_tab():
+def test_a_step_that_did_not_do_its_job_is_flagged_in_its_tab(finished_run):
     critique = json.dumps(
         {
             "critiques": [
@@ -77,7 +65,7 @@ def test_a_step_that_did_not_do_its_job_is_flagged_in_its_tab():
     assert not at.exception
 
 
-def test_the_flow_above_the_tabs_draws_every_candidate_and_greys_the_dropped_with_why():
+def test_the_flow_above_the_tabs_draws_every_candidate_and_greys_the_dropped_with_why(finished_run):
     at = finished_run("sample-critic-rank-fuse", FakeModel())
     flow = next(c for c in at.get("component_instance") if c.proto.component_name.endswith("agraph"))
     graph = json.loads(json.loads(flow.proto.json_args)["data"])

@@ -5,9 +5,6 @@ A new ``AppTest`` is a new browser session: it shares nothing with the last one 
 the query parameters it is given.
 """
 
-import time
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -15,20 +12,8 @@ from archon_engine import FakeModel, load_config, run
 from archon_engine.design.presets import BUILTIN_DIR
 from archon_engine.storage.store import Store
 
-APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
-BACKEND_KEY = "run_backend"  # app.jobs.base.BACKEND_KEY: the test hook for the model backend
 STARTING = load_config(BUILTIN_DIR / "single-model.json")
 MOA_LITE = load_config(BUILTIN_DIR / "moa-lite.json")
-
-
-def session(page: str, **query) -> AppTest:
-    """A new browser session opened on ``page`` with the URL's ``query``, on a fake model."""
-    at = AppTest.from_file(APP, default_timeout=30)
-    at.session_state[BACKEND_KEY] = FakeModel()
-    at.query_params.update(query)
-    at.switch_page(f"views/{page}.py").run()  # the URL opens that page directly
-    assert not at.exception
-    return at
 
 
 def link(at: AppTest) -> dict[str, str]:
@@ -46,20 +31,7 @@ def history_lists(at: AppTest) -> list[str]:
     return [str(option).rsplit(" · ", 1)[-1] for option in box[0].options] if box else []
 
 
-def run_to_end(at: AppTest, prompt: str = "What is 2 + 2?") -> AppTest:
-    at.text_area(key="run_prompt").set_value(prompt)
-    next(b for b in at.button if b.label == "Run").click().run()
-    deadline = time.monotonic() + 30
-    while not at.session_state["run_job"].view.finished:
-        assert time.monotonic() < deadline, "the run did not finish"
-        time.sleep(0.05)
-        at.run()
-    at.run()
-    assert not at.exception
-    return at
-
-
-def test_a_loaded_preset_survives_a_reload_and_opens_by_its_link_elsewhere():
+def test_a_loaded_preset_survives_a_reload_and_opens_by_its_link_elsewhere(session):
     at = session("design")
     at.toggle(key="design_start_open").set_value(True).run()
     at.button(key="design-use-b-moa-lite").click().run()
@@ -73,7 +45,7 @@ def test_a_loaded_preset_survives_a_reload_and_opens_by_its_link_elsewhere():
     assert session("design").session_state["arch"] == STARTING  # without the link, nothing is shared
 
 
-def test_the_design_link_follows_every_edit():
+def test_the_design_link_follows_every_edit(session):
     at = session("design")
     first = link(at)["design"]
     at.toggle(key="design_start_open").set_value(True).run()
@@ -83,7 +55,7 @@ def test_the_design_link_follows_every_edit():
     assert link(at)["design"] == first  # the same design has the same hash
 
 
-def test_a_link_to_a_design_that_does_not_exist_says_so_and_opens_the_default():
+def test_a_link_to_a_design_that_does_not_exist_says_so_and_opens_the_default(session):
     at = session("design", design="0" * 16)
     assert at.session_state["arch"] == STARTING
     assert "The design in this link (0000000000000000) does not exist here" in warnings(at)
@@ -92,7 +64,7 @@ def test_a_link_to_a_design_that_does_not_exist_says_so_and_opens_the_default():
     assert not warnings(at)  # said once
 
 
-def test_the_run_page_link_reopens_the_last_run():
+def test_the_run_page_link_reopens_the_last_run(session, run_to_end):
     at = run_to_end(session("run"))
     url = link(at)
     assert set(url) == {"design", "run"}
@@ -104,13 +76,13 @@ def test_the_run_page_link_reopens_the_last_run():
     assert "run" not in link(session("design", **url))  # the run's id is the Run page's only
 
 
-def test_a_link_to_a_run_that_is_not_in_the_history_says_so():
+def test_a_link_to_a_run_that_is_not_in_the_history_says_so(session):
     at = session("run", run="r-missing")
     assert at.session_state["last_run"] is None
     assert "The run in this link (r-missing) is not in this history" in warnings(at)
 
 
-def test_shared_history_lets_the_local_user_choose_the_store(data_dir):
+def test_shared_history_lets_the_local_user_choose_the_store(data_dir, session):
     at = session("settings")
     path = next(t for t in at.text_input if t.label.startswith("Run history"))
     assert not path.disabled
@@ -122,7 +94,7 @@ def per_visitor(monkeypatch):
     monkeypatch.setenv("ARCHON_HISTORY", "per-visitor")
 
 
-def test_per_visitor_history_shows_each_browser_only_its_own_runs(per_visitor, data_dir):
+def test_per_visitor_history_shows_each_browser_only_its_own_runs(per_visitor, data_dir, session, run_to_end):
     others = Store(data_dir / "archon.sqlite").for_visitor("someone-else-1234")
     theirs = others.save_run(run(MOA_LITE, "Their question", backend=FakeModel()))
 
@@ -136,7 +108,7 @@ def test_per_visitor_history_shows_each_browser_only_its_own_runs(per_visitor, d
     assert session("run", run=theirs, visitor=url["visitor"]).session_state["last_run"] is None
 
 
-def test_per_visitor_history_locks_the_store_path(per_visitor, data_dir):
+def test_per_visitor_history_locks_the_store_path(per_visitor, data_dir, session):
     at = session("settings")
     path = next(t for t in at.text_input if t.label.startswith("Run history"))
     assert path.disabled and path.value == str(data_dir / "archon.sqlite")

@@ -205,3 +205,50 @@ def test_a_store_made_before_repeats_opens_with_its_evaluations_and_then_keeps_r
     assert old.live_latency(before.results[0].config_hash, before.results[0].item_key) is not None
     again = evaluate_with_repeats(old)
     assert len(Store(path).load_evaluation(again.id).results) == 12  # now keyed by repeat as well
+
+
+def test_an_evaluated_items_run_opens_by_its_id_is_not_listed_and_goes_with_its_evaluation(store):
+    own = store.save_run(run(ARCH, "my own question", backend=FakeModel()))
+    evaluation = evaluate_four_items(store)
+
+    item_runs = [r.run_id for r in store.item_results(evaluation.id)]
+    assert None not in item_runs and len(set(item_runs)) == len(item_runs) == len(evaluation.results)
+    first = evaluation.results[0]
+    opened = store.run(first.run_id)
+    assert opened.answer == first.output and opened.trace.calls == first.trace.calls  # exact scoring: no judge
+    assert [r.id for r in store.runs()] == [own]  # the history's runs are the user's own
+
+    store.delete_evaluation(evaluation.id)
+
+    with pytest.raises(StoreError, match="no run with id"):
+        store.run(first.run_id)
+    assert [r.id for r in store.runs()] == [own]  # the user's own run stays
+
+
+def test_a_store_made_before_item_runs_opens_with_its_runs_and_evaluations(tmp_path):
+    made = Store(tmp_path / "new.sqlite")
+    before = evaluate_four_items(made)
+    path = tmp_path / "old.sqlite"
+    with sqlite3.connect(path) as db:  # the tables as they were before item runs: no runs.evaluation_id
+        db.executescript(SCHEMA)
+        db.execute(
+            "INSERT INTO runs VALUES ('old-run', 0, 'old', 'h', 'before', 'completed', 'a', 0, 0, 3, 9, ?)",
+            (run(ARCH, "before", backend=FakeModel()).to_json(),),
+        )
+        db.execute(
+            "INSERT INTO evaluations (id, created, name, dataset, scorer, systems, items, status, spec) "
+            "VALUES (?, 0, 'old', 'd', 'exact', '[]', 4, 'completed', ?)",
+            (before.id, before.spec.model_dump_json()),
+        )
+        for r in before.results:
+            db.execute(
+                "INSERT INTO evaluation_results (evaluation_id, system, item_id, result) VALUES (?, ?, ?, ?)",
+                (before.id, r.system, r.item_id, r.model_dump_json(exclude={"run_id"})),
+            )
+
+    old = Store(path)
+
+    assert [r.id for r in old.runs()] == ["old-run"]
+    assert {r.run_id for r in old.load_evaluation(before.id).results} == {None}  # no run was kept then
+    again = evaluate_four_items(old)
+    assert all(old.run(r.run_id) for r in again.results) and [r.id for r in old.runs()] == ["old-run"]
