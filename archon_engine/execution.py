@@ -14,7 +14,7 @@ from archon_engine.components import registry
 from archon_engine.components.base import gather_all
 from archon_engine.config import Architecture, component_id
 from archon_engine.loading import load_config
-from archon_engine.models.base import ModelBackend
+from archon_engine.models.base import ModelBackend, ModelRequest
 from archon_engine.models.client import Budget, BudgetExceeded, Limits, ModelClient, Throttle
 from archon_engine.models.keys import redacted
 from archon_engine.state import LayerResult, RunState
@@ -23,12 +23,49 @@ from archon_engine.validation import ArchitectureError, validate
 
 
 class RunEvent(BaseModel):
-    """Progress while a run goes: a layer starts, a call ends, a layer ends."""
+    """Progress while a run goes: a layer starts, a call ends, a layer ends, a call's text grows.
 
-    kind: Literal["layer_started", "call_finished", "layer_finished"]
+    ``text_delta``: the next piece of the text a call is writing, as it arrives (``delta``, redacted). Only
+    calls that write free text stream (generators' and fusers' candidates, verifiers' reasoning); calls
+    answering with a JSON schema (critics, rankers, verdicts, unit tests) do not. ``call_id`` and
+    ``component`` say whose text it is, ``role`` the call's role; ``candidate`` is the candidate the call
+    writes (``L0.C0.s2``) or, for a verifier, judges; ``sample`` the generator's or fuser's sample index.
+    ``attempt`` counts retries from 0: a piece of a new attempt starts the text anew. The pieces of the last
+    attempt join to the call's ``raw_response``; its ``call_finished`` follows them.
+    """
+
+    kind: Literal["layer_started", "call_finished", "layer_finished", "text_delta"]
     layer: int
     call: CallRecord | None = None
     result: LayerResult | None = None
+    call_id: str | None = None
+    component: str | None = None
+    role: str | None = None
+    candidate: str | None = None
+    sample: int | None = None
+    attempt: int = 0
+    delta: str | None = None
+
+    @classmethod
+    def text_delta(cls, record: CallRecord, request: ModelRequest, delta: str) -> RunEvent:
+        """The event for one piece of ``record``'s text."""
+        sample = request.metadata.get("sample")
+        sample = sample if isinstance(sample, int) else None
+        judged = request.metadata.get("candidate")
+        candidate = (
+            f"{record.component}.s{sample}" if sample is not None else judged if isinstance(judged, str) else None
+        )
+        return cls(
+            kind="text_delta",
+            layer=record.layer,
+            call_id=record.id,
+            component=record.component,
+            role=record.role,
+            candidate=candidate,
+            sample=sample,
+            attempt=record.retries,
+            delta=delta,
+        )
 
 
 class RunResult(BaseModel):
@@ -73,6 +110,8 @@ class Execution:
 
     ``done``: layers that already ran for this architecture and prompt (an earlier run's, perhaps edited),
     taken as they are with no call; the run goes on after them. Its trace holds the calls it made itself.
+    ``on_event`` is told of its progress (``RunEvent``); with ``stream`` (the default) it is also told each piece
+    of text that calls writing free text receive (``text_delta``). Without a listener nothing streams.
     Raises ArchitectureError if the architecture cannot run, ValueError if ``done`` does not fit it.
     """
 
@@ -87,6 +126,7 @@ class Execution:
         limits: Limits | None = None,
         budget: Budget | None = None,
         on_event: Callable[[RunEvent], None] | None = None,
+        stream: bool = True,
         throttle: Throttle | None = None,
         done: Sequence[LayerResult] = (),
     ):
@@ -105,6 +145,7 @@ class Execution:
             limits=limits,
             budget=budget,
             on_call=lambda record: self._emit(RunEvent(kind="call_finished", layer=record.layer, call=record)),
+            on_text=self._text_delta if on_event is not None and stream else None,
             throttle=throttle,
         )
         self._state = RunState(messages=tuple(_conversation(prompt, system)))
@@ -115,6 +156,9 @@ class Execution:
             if layer.index != index or index >= len(arch.layers):
                 raise ValueError(f"done: layer {layer.index} given where layer {index} of {len(arch.layers)} goes")
             self._keep(layer)
+
+    def _text_delta(self, record: CallRecord, request: ModelRequest, delta: str) -> None:
+        self._emit(RunEvent.text_delta(record, request, delta))
 
     @property
     def finished(self) -> bool:

@@ -309,7 +309,7 @@ def test_arun_reports_layers_and_calls_in_order():
         )
     )
 
-    assert [(e.kind, e.layer) for e in events] == [
+    assert [(e.kind, e.layer) for e in events if e.kind != "text_delta"] == [
         ("layer_started", 0),
         ("call_finished", 0),
         ("call_finished", 0),
@@ -437,3 +437,87 @@ def test_layers_done_that_do_not_fit_the_architecture_are_refused():
     first = run(SCRF, PROMPT, backend=FakeModel())
     with pytest.raises(ValueError, match="layer 1 given where layer 0"):
         Execution(SCRF, PROMPT, backend=FakeModel(), done=first.layers[1:])
+
+
+# Streaming: the text calls write, as it arrives
+
+
+def text_deltas(events):
+    return [e for e in events if e.kind == "text_delta"]
+
+
+def joined(events) -> dict[str, str]:
+    """Each streaming call's text, joined from its deltas."""
+    texts: dict[str, str] = {}
+    for event in text_deltas(events):
+        texts[event.call_id] = texts.get(event.call_id, "") + event.delta
+    return texts
+
+
+def test_text_deltas_join_to_each_generator_and_fuser_text_and_name_the_candidate_they_write():
+    events = []
+    architecture = arch([generator(3)], [component("critic")], [component("fuser", samples=2)])
+    result = run(architecture, PROMPT, backend=FakeModel(), on_event=events.append)
+    calls = {c.id: c for c in result.trace.calls}
+    texts = joined(events)
+    assert {calls[i].role for i in texts} == {"generate", "fuse"}  # the critic answers in JSON: it does not stream
+    assert all(texts[i] == calls[i].raw_response for i in texts)
+    written = {e.call_id: e.candidate for e in text_deltas(events)}
+    made = {c.call_id: c.id for layer in result.layers for o in layer.outputs for c in o.candidates or []}
+    assert written == made  # each delta names the candidate its call wrote
+    assert {e.sample for e in text_deltas(events) if e.layer == 2} == {0, 1}
+
+
+def test_every_delta_of_a_call_comes_before_its_call_finished():
+    events = []
+    run(arch([generator(2)]), PROMPT, backend=FakeModel(), on_event=events.append)
+    finished_at = {e.call.id: n for n, e in enumerate(events) if e.kind == "call_finished"}
+    assert all(n < finished_at[e.call_id] for n, e in enumerate(events) if e.kind == "text_delta")
+
+
+def test_a_verifiers_reasoning_streams_naming_the_candidate_it_judges():
+    events = []
+    architecture = arch([generator(2)], [component("verifier")])
+    result = run(architecture, PROMPT, backend=FakeModel(), on_event=events.append)
+    reasoning = [e for e in text_deltas(events) if e.role == "verify_reasoning"]
+    assert {e.candidate for e in reasoning} == {c.id for c in result.layers[0].candidates}
+    assert {e.role for e in text_deltas(events)} == {"generate", "verify_reasoning"}  # verdicts are JSON
+
+
+def test_streaming_leaves_the_trace_usage_and_answer_as_they_are_without_it():
+    timing = {"start_s", "end_s", "service_s", "queued_s"}
+    architecture = arch([generator(3)], [component("critic")], [component("ranker")], [component("fuser")])
+    quiet = run(architecture, PROMPT, backend=FakeModel(cost_per_call=0.01))
+    streamed = run(architecture, PROMPT, backend=FakeModel(cost_per_call=0.01), on_event=lambda event: None)
+    assert streamed.answer == quiet.answer
+    assert [c.model_dump(exclude=timing) for c in streamed.trace.calls] == [
+        c.model_dump(exclude=timing) for c in quiet.trace.calls
+    ]
+    assert streamed.usage.model_dump(exclude={"latency_s"}) == quiet.usage.model_dump(exclude={"latency_s"})
+
+
+def test_nothing_streams_without_a_listener_or_with_stream_off():
+    fake = FakeModel(cut_first=99)  # a stream would be cut: a call that streamed would fail
+    assert run(arch([generator(2)]), PROMPT, backend=fake).status == "completed"
+    events = []
+    result = run(arch([generator(2)]), PROMPT, backend=fake, on_event=events.append, stream=False)
+    assert result.status == "completed" and text_deltas(events) == []
+
+
+def test_a_stream_cut_in_the_middle_is_an_error_in_the_trace_with_the_text_so_far():
+    events = []
+    limits = Limits(max_retries=0)
+    result = run(arch([generator(2)]), PROMPT, backend=FakeModel(cut_first=1), limits=limits, on_event=events.append)
+    (cut,) = [c for c in result.trace.calls if c.error]
+    assert "stream cut" in cut.error and cut.raw_response == joined(events)[cut.id] == "Answer 1 "
+    assert result.status == "completed"  # the other sample carries the run
+    assert len(result.layers[0].candidates) == 1 and cut.error in result.layers[0].errors[0]
+
+
+def test_a_retried_stream_says_its_attempt_so_a_listener_can_start_the_text_anew():
+    events = []
+    result = run(arch([generator()]), PROMPT, backend=FakeModel(cut_first=1), limits=NO_BACKOFF, on_event=events.append)
+    attempts = [e.attempt for e in text_deltas(events)]
+    assert attempts[0] == 0 and attempts[-1] == 1 and attempts == sorted(attempts)
+    last = "".join(e.delta for e in text_deltas(events) if e.attempt == 1)
+    assert last == result.answer

@@ -1,7 +1,9 @@
 """A run of an architecture in the background, streaming its progress to the Run page.
 
 The run is a task on the process-wide loop (``app.jobs.base``). The engine's ``on_event`` callback queues each
-``RunEvent``; ``RunJob.poll`` applies them to a ``RunView``, which the page renders. A finished run is saved to
+``RunEvent``; ``RunJob.poll`` applies them to a ``RunView``, which the page renders. The text calls are writing
+streams in as ``text_delta`` events: the view keeps each running call's text so far (``writing``) until the
+call finishes. A finished run is saved to
 the run history by its job, so it is kept even if its browser session has gone.
 """
 
@@ -44,6 +46,19 @@ class _Paused:
 
 
 @dataclass
+class LiveText:
+    """What has arrived so far of the text a running call writes (of its current attempt)."""
+
+    call_id: str
+    layer: int
+    component: str
+    role: str
+    candidate: str | None  # the candidate it writes (or, for a verifier's reasoning, judges), when known
+    attempt: int = 0
+    text: str = ""
+
+
+@dataclass
 class RunView(JobView):
     """Everything known about one run so far: built from its events, completed by its result."""
 
@@ -54,6 +69,7 @@ class RunView(JobView):
     status: Status = "running"
     layers: list[LayerResult] = field(default_factory=list)
     calls: list[CallRecord] = field(default_factory=list)
+    writing: dict[str, LiveText] = field(default_factory=dict)  # call id -> its text so far, while it runs
     started_layers: int = 0
     result: RunResult | None = None
     error: str | None = None
@@ -72,6 +88,10 @@ class RunView(JobView):
 
     def calls_of(self, layer: int) -> list[CallRecord]:
         return [c for c in self.calls if c.layer == layer]
+
+    def writing_in(self, layer: int) -> list[LiveText]:
+        """The texts the layer's running calls are writing, in the order they started to arrive."""
+        return [live for live in self.writing.values() if live.layer == layer]
 
     def candidates_by_id(self) -> dict[str, Candidate]:
         """Every candidate the run made or passed on, by id."""
@@ -217,13 +237,32 @@ class RunJob(LoopJob):
                 event.run_id,
             )
             view.paused_before = None
+            view.writing.clear()
             if event.result is not None:
                 view.layers, view.calls = list(event.result.layers), list(event.result.trace.calls)
             view.finished_at = time.monotonic()
         elif event.kind == "layer_started":
             view.paused_before = None
             view.started_layers = max(view.started_layers, event.layer + 1)
+        elif event.kind == "text_delta":
+            self._grow(event)
         elif event.kind == "call_finished" and event.call is not None:
+            view.writing.pop(event.call.id, None)
             view.calls.append(event.call)
         elif event.kind == "layer_finished" and event.result is not None:
             view.layers.append(event.result)
+
+    def _grow(self, event: RunEvent) -> None:
+        """Add a piece to its call's text; a piece of a new attempt (a retry) starts the text anew."""
+        live = self.view.writing.get(event.call_id or "")
+        if live is None or live.attempt != event.attempt:
+            live = LiveText(
+                call_id=event.call_id or "",
+                layer=event.layer,
+                component=event.component or "",
+                role=event.role or "",
+                candidate=event.candidate,
+                attempt=event.attempt,
+            )
+            self.view.writing[live.call_id] = live
+        live.text += event.delta or ""

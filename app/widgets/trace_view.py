@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
 
 import pandas as pd
 import streamlit as st
 
 from app.jobs.run import RunView
-from app.widgets import adaptive_view, charts, explain_view, flow_view, provenance_view
+from app.widgets import adaptive_view, charts, explain_view, flow_view, live_view, provenance_view
+from app.widgets.formatting import (
+    call_facts,
+    call_icon,
+    calls_text,
+    grid,
+    instruction_label,
+    layer_label,
+    money,
+    shown,
+    text_box,
+    usage_money,
+)
 from archon_engine import Architecture, Finding
 from archon_engine.components import registry
-from archon_engine.components.instructions import CUSTOM, VARIANTS, variant_of
 from archon_engine.components.prompts import EXPLANATIONS
 from archon_engine.config import ComponentSpec, component_id
 from archon_engine.estimate import Estimate
@@ -26,9 +36,6 @@ from archon_engine.explain import CandidateFeedback, candidate_feedback, explain
 from archon_engine.state import Candidate, ComponentOutput, LayerResult, UnitTest
 from archon_engine.trace import CallRecord, Usage
 
-CARDS_PER_ROW = 3
-LONG_TEXT = 500  # characters; longer texts scroll inside a fixed-height box
-SHOWN_TEXT = 20_000  # characters of one text on the page; the trace download has all of them
 TYPE_ICONS = {
     "generator": "✍️",
     "fuser": "🧬",
@@ -46,95 +53,6 @@ VERDICT_BADGES = {
     None: ":orange-badge[❔ no verdict]",
 }
 PRODUCERS = ("generator", "fuser")
-
-
-# ---------------------------------------------------------------- small formatting helpers
-
-
-def money(cost: float | None) -> str:
-    if cost is None:
-        return "cost unknown"
-    return "$0" if cost == 0 else f"${cost:.4f}" if cost >= 0.0001 else f"${cost:.2e}"
-
-
-def calls_text(count: int) -> str:
-    return f"{count} call" if count == 1 else f"{count} calls"
-
-
-def usage_money(usage: Usage) -> str:
-    return money(usage.cost_usd) + ("" if usage.cost_known else " + unknown")
-
-
-def layer_label(index: int, specs: list[ComponentSpec]) -> str:
-    """``L1 · critic``, ``L0 · 3 generators``, ``L0 · generator ×5``."""
-    types = list(dict.fromkeys(s.type for s in specs))
-    if len(specs) == 1:
-        spec = specs[0]
-        return f"L{index} · {spec.type}" + (f" ×{spec.samples}" if spec.samples > 1 else "")
-    if len(types) == 1:
-        return f"L{index} · {len(specs)} {types[0]}s"
-    return f"L{index} · " + " + ".join(types)
-
-
-def _call_icon(call: CallRecord) -> str:
-    return "❌" if call.error else "⚠️" if call.parse_error else "✅"
-
-
-def call_facts(call: CallRecord | None, specs: dict[str, ComponentSpec] | None = None) -> str:
-    """model · temperature · tokens · cost · latency (· instruction), from the call that made something.
-
-    ``specs`` (component id -> spec) adds the instruction variant the call's component sent.
-    """
-    if call is None:
-        return "no call record"
-    temperature = call.params.get("temperature")
-    parts = [
-        f"`{call.model}`",
-        f"t={temperature:g}" if isinstance(temperature, int | float) else None,
-        f"{call.prompt_tokens}→{call.completion_tokens} tok",
-        money(call.cost_usd),
-        f"{call.latency_s:.2f} s",
-        instruction_label((specs or {}).get(call.component)),
-    ]
-    return " · ".join(p for p in parts if p)
-
-
-def instruction_label(spec: ComponentSpec | None, *, full: bool = False) -> str | None:
-    """``instruction: step_by_step`` or ``instruction: custom “…”`` for a component that sends one;
-    ``full`` adds a named variant's text and does not shorten the user's own."""
-    if spec is None or spec.instruction is None:
-        return None
-    component = registry.get(spec.type)
-    if component is None or "instruction" not in component.settings:
-        return None  # set but not sent (the checks say so)
-    variant, text = variant_of(spec.instruction), spec.instruction.strip()
-    if variant == CUSTOM:
-        return f"instruction: custom “{text if full or len(text) <= 60 else text[:59] + '…'}”"
-    return f"instruction: {variant}" + (f" “{VARIANTS[text]}”" if full else "")
-
-
-def shown(text: str) -> str:
-    """``text`` cut to SHOWN_TEXT characters with a note saying how many more there are."""
-    if len(text) <= SHOWN_TEXT:
-        return text
-    return f"{text[:SHOWN_TEXT]}\n… {len(text) - SHOWN_TEXT:,} more characters: download the trace to read them all"
-
-
-def _text_box(text: str) -> None:
-    """A model's text as markdown; long texts scroll in a fixed-height box."""
-    body = shown(text.strip()) or "*(empty)*"
-    if len(body) > LONG_TEXT:
-        with st.container(height=260, border=False):
-            st.markdown(body)
-    else:
-        st.markdown(body)
-
-
-def _grid(items: list, per_row: int = CARDS_PER_ROW) -> Iterable[tuple]:
-    """Yield (column, item) pairs, ``per_row`` cards side by side."""
-    for start in range(0, len(items), per_row):
-        columns = st.columns(per_row)
-        yield from zip(columns, items[start : start + per_row], strict=False)
 
 
 # ---------------------------------------------------------------- the architecture, small
@@ -188,7 +106,7 @@ def call_details(call: CallRecord, spec: ComponentSpec | None = None) -> None:
     """One call in an expander: errors first, then the instruction variant its component (``spec``) sent,
     the exact messages, the raw reply and what was parsed."""
     tokens = f"{call.prompt_tokens}→{call.completion_tokens} tok"
-    label = f"{_call_icon(call)} {call.id} · {call.component} · {call.role} · {call.latency_s:.2f} s · {tokens}"
+    label = f"{call_icon(call)} {call.id} · {call.component} · {call.role} · {call.latency_s:.2f} s · {tokens}"
     with st.expander(label):
         if call.error:
             st.error(f"Provider error: {call.error}", icon="❌")
@@ -258,7 +176,7 @@ def candidate_card(
         if read:
             provenance_view.fusion_view(candidate.text, read)
         else:
-            _text_box(candidate.text)
+            text_box(candidate.text)
         explain_view.feedback_notes(feedback)
         if candidate.inputs:
             with st.expander(f"Inputs this fusion saw ({len(candidate.inputs)})"):
@@ -280,7 +198,7 @@ def _produced(
     if not candidates:
         st.info("No candidates were produced here: see the errors and calls below.")
         return
-    for column, candidate in _grid(candidates):
+    for column, candidate in grid(candidates):
         with column:
             call = calls.get(candidate.call_id or "")
             kept = candidate.id in passed
@@ -291,11 +209,11 @@ def _critiques(output: ComponentOutput, inputs: list[Candidate], calls: dict[str
     by_id = {c.candidate_id: c for c in output.critiques}
     if not output.critiques:
         st.error("No critiques came back: see the errors and calls below.")
-    for column, candidate in _grid(inputs):
+    for column, candidate in grid(inputs):
         with column, st.container(border=True):
             st.markdown(f"**{candidate.id}** &nbsp; :gray[from {candidate.source}]")
             st.caption(call_facts(calls.get(candidate.call_id or ""), specs))
-            _text_box(candidate.text)
+            text_box(candidate.text)
             critique = by_id.get(candidate.id)
             if critique is None:
                 st.warning("No critique for this candidate.")
@@ -320,6 +238,7 @@ def _ranking(output: ComponentOutput, catalog: dict[str, Candidate], inputs: lis
             "rank": rank,
             "before": before.index(cid) + 1 if cid in before else None,
             "candidate": cid,
+            **({"score": ranking.scores.get(cid)} if ranking.scores else {}),
             "outcome": "kept" if cid in kept else "cut",
             "from": catalog[cid].source if cid in catalog else "",
             "text": catalog[cid].text.strip() if cid in catalog else "",
@@ -333,6 +252,7 @@ def _ranking(output: ComponentOutput, catalog: dict[str, Candidate], inputs: lis
             "rank": st.column_config.NumberColumn("Rank", width="small"),
             "before": st.column_config.NumberColumn("Before", width="small", help="Its place in the order read"),
             "candidate": st.column_config.TextColumn("Candidate", width="small"),
+            "score": st.column_config.NumberColumn("Score", width="small", help="The pointwise ranker's 1-10 score"),
             "outcome": st.column_config.TextColumn("Kept / cut", width="small"),
             "from": st.column_config.TextColumn("From", width="small"),
             "text": st.column_config.TextColumn("Text", width="large"),
@@ -394,16 +314,16 @@ def vote_view(output: ComponentOutput, catalog: dict[str, Candidate]) -> None:
 
 def _verdicts(output: ComponentOutput, layer: LayerResult, catalog, calls: dict[str, CallRecord], specs) -> None:
     passed = {c.id for c in layer.candidates}
-    for column, verdict in _grid(output.verdicts):
+    for column, verdict in grid(output.verdicts):
         candidate = catalog.get(verdict.candidate_id)
         with column, st.container(border=True):
             tag = ":green-badge[passed on]" if verdict.candidate_id in passed else ":gray-badge[dropped]"
             st.markdown(f"**{verdict.candidate_id}** &nbsp; {VERDICT_BADGES[verdict.correct]} &nbsp; {tag}")
             if candidate is not None:
                 st.caption(call_facts(calls.get(candidate.call_id or ""), specs))
-                _text_box(candidate.text)
+                text_box(candidate.text)
             st.markdown("**Verifier's reasoning**")
-            _text_box(verdict.reasoning)
+            text_box(verdict.reasoning)
 
 
 def _unit_tests(output: ComponentOutput) -> None:
@@ -478,8 +398,8 @@ def layer_view(view: RunView, index: int) -> None:
         elif view.finished:
             st.warning("This layer did not finish: the calls it made are below.")
         else:
-            st.info("Running: calls appear below as they finish.", icon="⏳")
-            _live_outputs(calls, specs)
+            st.info("Running: texts appear below as they are written, the other calls as they finish.", icon="⏳")
+            live_view.live_outputs(view, index, specs)
         calls_list(calls, specs)
         return
     inputs = _inputs_of(view, index)
@@ -544,16 +464,6 @@ def _component_header(outputs: list[ComponentOutput], specs: dict[str, Component
         names.append(f"{output.component} `{registry.model_or_method(spec)}`" if spec else output.component)
     kind = kinds[0]
     st.markdown(f"##### {TYPE_ICONS.get(kind, '•')} {kind} — " + ", ".join(names), help=EXPLANATIONS.get(kind))
-
-
-def _live_outputs(calls: list[CallRecord], specs: dict[str, ComponentSpec]) -> None:
-    """Texts written by the calls that finished in a running layer (candidates before the layer ends)."""
-    written = [c for c in calls if c.role in ("generate", "fuse") and c.raw_response is not None]
-    for column, call in _grid(written):
-        with column, st.container(border=True):
-            st.markdown(f"**{call.component}** &nbsp; :gray[{call.id}]")
-            st.caption(call_facts(call, specs))
-            _text_box(call.raw_response or "")
 
 
 # ---------------------------------------------------------------- the whole run

@@ -39,7 +39,9 @@ class Fuser(Component):
             state.query, inputs, state.critiques, spec.system_prompt, spec.length_control, spec.instruction
         )
         seeds = [None if spec.seed is None else spec.seed + i for i in range(spec.samples)]
-        records = await gather_all(self.call("fuse", messages, seed=seed, candidates=len(inputs)) for seed in seeds)
+        records = await gather_all(
+            self.call("fuse", messages, seed=seed, candidates=len(inputs), sample=i) for i, seed in enumerate(seeds)
+        )
         candidates = [
             Candidate(
                 id=f"{self.id}.s{i}",

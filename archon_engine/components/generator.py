@@ -35,7 +35,7 @@ class Generator(Component):
         )
 
         def draw(i: int):
-            return self.call("generate", messages, seed=None if spec.seed is None else spec.seed + i)
+            return self.call("generate", messages, seed=None if spec.seed is None else spec.seed + i, sample=i)
 
         sampling = None
         if spec.stop_when is not None and spec.samples > 1:

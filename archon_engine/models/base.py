@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pydantic import BaseModel, Field
@@ -41,7 +43,24 @@ class ModelError(Exception):
         self.retry_after = retry_after
 
 
-class ModelBackend(Protocol):
-    """Anything that can answer a ModelRequest: litellm, or the fake model in tests."""
+_PIECE = re.compile(r"\S+\s*|\s+")  # a word and the whitespace after it (or leading whitespace)
 
-    async def complete(self, request: ModelRequest) -> ModelReply: ...
+
+def word_pieces(text: str) -> list[str]:
+    """``text`` a word at a time, each with the whitespace after it: the pieces join to ``text``."""
+    return [match.group() for match in _PIECE.finditer(text)]
+
+
+TextListener = Callable[[str], None]
+"""Told each piece of a reply's text as it arrives (called on the event loop that awaits ``complete``)."""
+
+
+class ModelBackend(Protocol):
+    """Anything that can answer a ModelRequest: litellm, or the fake model in tests.
+
+    With ``on_text``, a backend that can stream calls it with each piece of the text as it arrives, in
+    order, so that the pieces join to exactly ``reply.text``; one that cannot calls it once with the whole
+    text before it returns. The reply is the same either way (text, tokens, cost, finish_reason).
+    """
+
+    async def complete(self, request: ModelRequest, on_text: TextListener | None = None) -> ModelReply: ...

@@ -10,6 +10,7 @@ Failed calls are never cached. A replayed reply keeps the cost and the service t
 (what the architecture costs and takes per query) and is marked ``cached``, so nothing is counted as
 spent against a budget. Replies are
 stored with every known secret redacted (a model that repeats a key does not write it to disk).
+A streaming call that misses streams from the backend; a hit passes its whole text on at once.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 
 from archon_engine.models import keys
-from archon_engine.models.base import ModelBackend, ModelReply, ModelRequest
+from archon_engine.models.base import ModelBackend, ModelReply, ModelRequest, TextListener
 from archon_engine.storage import sqlite
 
 
@@ -95,16 +96,18 @@ class CachedBackend:
             self._occurrences[base] += 1
         return request_key(request, occurrence + 1)
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
+    async def complete(self, request: ModelRequest, on_text: TextListener | None = None) -> ModelReply:
         key = self._key(request)
         if key is not None:
             stored = self.cache.get(key)
             if stored is not None:
                 self.hits += 1
+                if on_text is not None:
+                    on_text(stored.text)
                 return stored.model_copy(update={"cached": True, "queued_s": 0.0})
         self.misses += 1
         started = time.perf_counter()
-        reply = await self.backend.complete(request)
+        reply = await (self.backend.complete(request) if on_text is None else self.backend.complete(request, on_text))
         if key is not None:
             service_s = time.perf_counter() - started - reply.queued_s
             self.cache.put(key, request.model, reply.model_copy(update={"service_s": service_s}))

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 
 from archon_engine.models import keys, prices
 from archon_engine.models.base import ModelBackend, ModelError, ModelReply, ModelRequest
+from archon_engine.models.deltas import RedactedStream
 from archon_engine.trace import CallRecord, Trace
 
 
@@ -44,6 +45,9 @@ class BudgetExceeded(RuntimeError):
 
 
 CallListener = Callable[[CallRecord], None]
+TextDeltaListener = Callable[[CallRecord, ModelRequest, str], None]
+"""Told each redacted piece of a streaming call's text: the call's record (``retries`` is the attempt the piece
+belongs to: a retry starts the text anew), its request, and the piece."""
 
 # The last call this task (and the tasks it awaits) made, as (client, record id): a call made after
 # it in the same task waited for it. Sibling tasks (a gather) copy the context, so each sees only
@@ -81,15 +85,18 @@ class ModelClient:
         limits: Limits | None = None,
         budget: Budget | None = None,
         on_call: CallListener | None = None,
+        on_text: TextDeltaListener | None = None,
         throttle: Throttle | None = None,
     ):
         """``throttle`` shares concurrency limits with other runs (an evaluation's items); without
-        one, this run gets its own slots from ``limits``."""
+        one, this run gets its own slots from ``limits``. With ``on_text``, calls that write free text (no
+        reply schema) stream it to the listener as it arrives; structured calls do not stream."""
         self.backend = backend
         self.limits = limits or (throttle.limits if throttle else Limits())
         self.throttle = throttle or Throttle(self.limits)
         self.budget = budget or Budget()
         self.on_call = on_call
+        self.on_text = on_text
         self.trace = Trace()
         self._t0 = time.perf_counter()
         self._ids = itertools.count(1)
@@ -151,17 +158,39 @@ class ModelClient:
         _previous_call.set((self, record.id))
         return record
 
+    def streams(self, request: ModelRequest) -> bool:
+        """Whether the call streams its text: someone listens, and it writes free text."""
+        return self.on_text is not None and request.response_schema is None
+
+    async def _complete(self, request: ModelRequest, record: CallRecord, stream: RedactedStream | None) -> ModelReply:
+        """One attempt at the backend; a streaming one passes each piece on as it can be shown."""
+        if stream is None:
+            return await self.backend.complete(request)
+        listener = self.on_text
+
+        def on_text(piece: str) -> None:
+            if shown := stream.feed(piece):
+                listener(record, request, shown)
+
+        reply = await self.backend.complete(request, on_text)
+        if rest := stream.close(reply.text):
+            listener(record, request, rest)
+        return reply
+
     async def _attempt(self, request: ModelRequest, record: CallRecord) -> ModelReply | None:
-        """Fill ``record`` from the backend's reply (None: the call failed)."""
+        """Fill ``record`` from the backend's reply (None: the call failed). A stream cut in the middle is
+        a failed attempt whose record keeps the text received so far as its raw response."""
         limits = self.limits
         for attempt in range(limits.max_retries + 1):
             record.retries = attempt
+            stream = RedactedStream() if self.streams(request) else None
             try:
-                reply = await asyncio.wait_for(self.backend.complete(request), timeout=limits.timeout_s)
+                reply = await asyncio.wait_for(self._complete(request, record, stream), timeout=limits.timeout_s)
             except (ModelError, TimeoutError) as exc:
                 retryable = isinstance(exc, TimeoutError) or exc.retryable
                 message = f"timed out after {limits.timeout_s:g} s" if isinstance(exc, TimeoutError) else str(exc)
                 record.error = keys.redact(f"{type(exc).__name__}: {message}")
+                record.raw_response = _received(stream)
                 if not retryable or attempt == limits.max_retries:
                     return None
                 record.retry_errors.append(record.error)
@@ -171,7 +200,14 @@ class ModelClient:
                 continue
             except Exception as exc:  # a backend bug or an unmapped provider error: record, do not retry
                 record.error = keys.redact(f"{type(exc).__name__}: {exc}")
+                record.raw_response = _received(stream)
                 return None
+            except asyncio.CancelledError:
+                record.raw_response = _received(stream)
+                raise
+            finally:
+                if stream is not None:
+                    stream.closed = True  # pieces of this attempt that arrive late are dropped
             record.error = None
             record.raw_response = keys.redact(reply.text)  # what every component reads: nothing later sees a key
             record.prompt_tokens = reply.prompt_tokens
@@ -180,6 +216,11 @@ class ModelClient:
             record.cached = reply.cached
             record.finish_reason = reply.finish_reason
             return reply
+
+
+def _received(stream: RedactedStream | None) -> str | None:
+    """What a failed attempt's stream had received (redacted), or None when nothing came."""
+    return stream.text if stream is not None and stream.received else None
 
 
 def _params(request: ModelRequest) -> dict:

@@ -4,11 +4,15 @@
     fake = FakeModel(replies={"rank": ['{"ranking": [2, 1]}']})   # script one role
     fake = FakeModel(latency=0.2, fail_first=2)          # slow, and two transient failures
     fake = FakeModel(latency=0.2, instances=2)           # like the embedded pool: two calls served at once
+    fake = FakeModel(piece_latency=0.01, cut_first=1)    # streams slowly; the first stream is cut midway
     result = run(arch, "prompt", backend=fake)
 
 Without a script, each role gets a well-formed reply built from the request's metadata:
 generators answer "Answer <n> from <model>", rankers reverse the order, critics and the
 unit-test evaluator approve, verifiers say correct.
+
+Asked to stream (``on_text``), it sends the reply a word at a time (``piece_latency`` apart); the first
+``cut_first`` streams stop halfway with a retryable ModelError, as a connection lost mid-stream.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from archon_engine.models.base import ModelError, ModelReply, ModelRequest
+from archon_engine.models.base import ModelError, ModelReply, ModelRequest, TextListener, word_pieces
 
 Reply = str | Exception | Callable[[ModelRequest], "str | Exception"]
 
@@ -38,6 +42,8 @@ class FakeModel:
         fail_first: int = 0,
         cost_per_call: float = 0.0,
         instances: int | None = None,
+        piece_latency: float = 0.0,
+        cut_first: int = 0,
     ):
         """``instances``: serve at most that many calls at once (the others wait, reported as ``queued_s``)."""
         self._script = (
@@ -49,13 +55,15 @@ class FakeModel:
         self.instances = instances
         self._instances: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # event loop -> semaphore
         self._failures_left = fail_first
+        self.piece_latency = piece_latency
+        self._cuts_left = cut_first
         self._lock = threading.Lock()
         self._counter = itertools.count(1)
         self.requests: list[ModelRequest] = []
         self.in_flight = 0
         self.max_in_flight = 0
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
+    async def complete(self, request: ModelRequest, on_text: TextListener | None = None) -> ModelReply:
         with self._lock:
             self.requests.append(request)
             self.in_flight += 1
@@ -74,6 +82,8 @@ class FakeModel:
             reply = self._reply_for(request, number)
             if isinstance(reply, Exception):
                 raise reply
+            if on_text is not None:
+                await self._stream(reply, on_text)
         finally:
             with self._lock:
                 self.in_flight -= 1
@@ -85,6 +95,21 @@ class FakeModel:
             cost_usd=self.cost_per_call,
             queued_s=queued_s,
         )
+
+    async def _stream(self, text: str, on_text: TextListener) -> None:
+        """Send ``text`` a word at a time; a stream to cut stops after half of its pieces."""
+        pieces = word_pieces(text)
+        with self._lock:
+            cut = self._cuts_left > 0
+            self._cuts_left -= int(cut)
+        for i, piece in enumerate(pieces):
+            if cut and i >= len(pieces) // 2:
+                raise ModelError(f"fake stream cut after {i} of {len(pieces)} pieces (injected)", retryable=True)
+            if self.piece_latency and i:
+                await asyncio.sleep(self.piece_latency)
+            on_text(piece)
+        if cut:  # too short to cut in two
+            raise ModelError("fake stream cut before its end (injected)", retryable=True)
 
     def _instance(self) -> asyncio.Semaphore | contextlib.nullcontext:
         """One of the ``instances`` (a semaphore per event loop), or no limit."""

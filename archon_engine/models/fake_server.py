@@ -8,11 +8,16 @@ then answers with a deterministic reply: the ``reply`` hook's text if given, els
 the engine's structured roles (ranker, critic, verifier verdict, unit tests, evaluator; found from
 the ``response_format`` schema or the prompt), else an echo of the last user message.
 
+A request with ``"stream": true`` is answered as OpenAI streams (server-sent events in a chunked body: the
+role, the text a word at a time, the finish reason, the usage when ``stream_options.include_usage``, then
+``[DONE]``).
+
 Faults, for reliability work: the first ``fail_first`` requests fail, then each one fails with
 probability ``fault_rate``; a failure is one of ``fault_kinds``, drawn by a random generator seeded
 with ``seed`` (repeatable in arrival order): "429" (with a Retry-After header), "400", "500", "503",
 "malformed" (status 200, a body that is not JSON), "truncated" (status 200 announcing the whole body's
-Content-Length, then half of it and the connection closed, as when a stream is cut off) or "timeout"
+Content-Length, then half of it and the connection closed; a stream: half of its events, then the
+connection closed before the body's end) or "timeout"
 (no answer for ``hang_s`` seconds: set it longer than the client's timeout). ``injected`` counts the
 faults by kind.
 """
@@ -31,6 +36,8 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from archon_engine.models.base import word_pieces
 
 FAULT_KINDS = ("429", "400", "500", "503", "malformed", "truncated", "timeout")
 
@@ -162,6 +169,24 @@ class FakeOpenAIServer:
         }
 
 
+def stream_events(completion: dict[str, Any], *, include_usage: bool) -> list[bytes]:
+    """A chat.completion as the server-sent events of its stream (``data: {chunk}``), ``[DONE]`` last."""
+    choice = completion["choices"][0]
+
+    def chunk(delta: dict[str, Any], finish_reason: str | None = None, usage: dict | None = None) -> bytes:
+        choices = [] if usage else [{"index": 0, "delta": delta, "finish_reason": finish_reason}]
+        body = {**{k: completion[k] for k in ("id", "created", "model")}, "object": "chat.completion.chunk"}
+        payload = {**body, "choices": choices, **({"usage": usage} if usage else {})}
+        return b"data: " + json.dumps(payload).encode() + b"\n\n"
+
+    events = [chunk({"role": "assistant", "content": ""})]
+    events += [chunk({"content": piece}) for piece in word_pieces(choice["message"]["content"])]
+    events.append(chunk({}, choice["finish_reason"]))
+    if include_usage:
+        events.append(chunk({}, usage=completion["usage"]))
+    return [*events, b"data: [DONE]\n\n"]
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like a real provider
     timeout = 60  # idle keep-alive connections close after a minute
@@ -188,6 +213,20 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(payload[: len(payload) // 2])
         self._hang_up()
+
+    def _send_stream(self, events: list[bytes], *, cut: bool = False) -> None:
+        """The events in a chunked body; ``cut``: half of them, and the connection closed mid-body."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        for event in events[: len(events) // 2] if cut else events:
+            self.wfile.write(f"{len(event):X}\r\n".encode() + event + b"\r\n")
+            self.wfile.flush()
+        if cut:
+            self._hang_up()
+            return
+        self.wfile.write(b"0\r\n\r\n")
 
     def _hang_up(self) -> None:
         self.close_connection = True
@@ -231,10 +270,19 @@ class _Handler(BaseHTTPRequestHandler):
             return lambda: self._error(int(fault), f"injected {fault}", kind)
         if fault == "malformed":
             return lambda: self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
+        stream = body.get("stream") is True
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        if fault == "truncated" and stream:
+            return lambda: self._send_stream(
+                stream_events(fake.completion(body), include_usage=include_usage), cut=True
+            )
         if fault == "truncated":
             return lambda: self._send_truncated(json.dumps(fake.completion(body)).encode())
         if fault == "timeout":  # the client gave up long ago (or the server is stopping): hang up
             return self._hang_up
+        if stream:
+            events = stream_events(fake.completion(body), include_usage=include_usage)
+            return lambda: self._send_stream(events)
         payload = json.dumps(fake.completion(body)).encode()
         return lambda: self._send(200, payload)
 

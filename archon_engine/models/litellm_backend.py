@@ -1,21 +1,28 @@
-"""Every real model call goes through litellm; the embedded model is its provider ``local``."""
+"""Every real model call goes through litellm; the embedded model is its provider ``local``.
+
+A call given ``on_text`` streams (``acompletion(stream=True)`` with ``stream_options.include_usage``, so the
+provider reports the tokens); its reply is rebuilt from the chunks (``stream_chunk_builder``) and priced as
+an unstreamed one is. The ``local`` provider streams from llama.cpp.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from archon_engine.models import keys, local
-from archon_engine.models.base import ModelError, ModelReply, ModelRequest
+from archon_engine.models.base import ModelError, ModelReply, ModelRequest, TextListener
 
 _setup_lock = threading.Lock()
 _litellm: Any = None
 RETRYABLE_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 NO_KEY = "no-key"  # sent to a custom endpoint (api_base) when its provider has no key here
+REPLY_NOTES = "archon_reply"  # litellm metadata key: a dict the local provider fills (queued_s) for a stream
 
 
 def import_litellm() -> Any:
@@ -86,6 +93,30 @@ def _local_handler(litellm: Any) -> Any:
                 raw = await local.pool().acomplete(messages, **local.llama_params(optional_params))
             return to_response(model, raw)
 
+        async def astreaming(
+            self, model: str, messages: list, optional_params: dict, litellm_params: dict | None = None, **_: Any
+        ) -> AsyncIterator[dict]:
+            pieces: asyncio.Queue[str | None] = asyncio.Queue()
+            done = asyncio.ensure_future(
+                local.pool().acomplete(messages, pieces.put_nowait, **local.llama_params(optional_params))
+            )
+            done.add_done_callback(lambda _: pieces.put_nowait(None))  # after every piece: they came first
+            while (piece := await pieces.get()) is not None:
+                yield {"text": piece, "is_finished": False, "finish_reason": "", "usage": None, "index": 0}
+            with context_errors(model):
+                raw = await done
+            notes = ((litellm_params or {}).get("metadata") or {}).get(REPLY_NOTES)
+            if isinstance(notes, dict):
+                notes["queued_s"] = raw.get("queued_s", 0.0)
+            choice, usage = raw["choices"][0], raw.get("usage") or {}
+            yield {
+                "text": "",
+                "is_finished": True,
+                "finish_reason": choice.get("finish_reason") or "stop",
+                "usage": {key: usage.get(key, 0) for key in ("prompt_tokens", "completion_tokens", "total_tokens")},
+                "index": 0,
+            }
+
     @contextlib.contextmanager
     def context_errors(model: str) -> Iterator[None]:
         """llama.cpp's ValueError for a prompt over its context -> litellm's (a 400: not worth retrying)."""
@@ -154,7 +185,20 @@ class LitellmBackend:
         except Exception:
             return False
 
-    async def complete(self, request: ModelRequest) -> ModelReply:
+    async def complete(self, request: ModelRequest, on_text: TextListener | None = None) -> ModelReply:
+        kwargs = self._arguments(request)
+        if on_text is not None:
+            return await self._stream(request, kwargs, on_text)
+        litellm = self.litellm
+        try:
+            response = await litellm.acompletion(**kwargs)
+        except Exception as exc:
+            raise _error(litellm, exc) from None
+        hidden = getattr(response, "_hidden_params", None) or {}
+        return self._reply(request, response, queued_s=hidden.get("queued_s"))
+
+    def _arguments(self, request: ModelRequest) -> dict[str, Any]:
+        """litellm's arguments for the request; a ModelError if its model is unknown or has no key here."""
         litellm = self.litellm
         try:
             litellm.get_llm_provider(model=request.model, api_base=request.api_base)
@@ -188,22 +232,57 @@ class LitellmBackend:
                 "type": "json_schema",
                 "json_schema": {"name": "reply", "schema": request.response_schema},
             }
+        return kwargs
+
+    async def _stream(self, request: ModelRequest, kwargs: dict[str, Any], on_text: TextListener) -> ModelReply:
+        """The call streamed: each piece to ``on_text``, then the reply rebuilt from the chunks."""
+        litellm = self.litellm
+        notes: dict[str, Any] = {}
+        kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}, "metadata": {REPLY_NOTES: notes}}
+        pieces: list[str] = []
+        chunks: list[Any] = []
         try:
             response = await litellm.acompletion(**kwargs)
+            async for chunk in response:
+                chunks.append(chunk)
+                piece = chunk.choices[0].delta.content if chunk.choices else None
+                if piece:
+                    pieces.append(piece)
+                    on_text(piece)
         except Exception as exc:
-            raise _error(litellm, exc) from None
+            if not pieces:
+                raise _error(litellm, exc) from None
+            cause = getattr(exc, "original_exception", None) or exc
+            first_line = (str(cause).strip().splitlines() or [""])[0]
+            received = len("".join(pieces))
+            message = f"the stream was cut after {received} characters: {type(cause).__name__}: {first_line}"
+            if (transport := _transport_cause(cause)) is not None and str(transport) not in message:
+                message += f" (caused by {type(transport).__name__}: {transport})"
+            raise ModelError(keys.redact(message), retryable=True) from None
         try:
-            text = response.choices[0].message.content or ""
+            rebuilt = litellm.stream_chunk_builder(chunks, messages=request.messages)
+        except Exception as exc:
+            raise ModelError(f"malformed stream from {request.model}: {exc}", retryable=True) from None
+        if rebuilt is None:
+            raise ModelError(f"empty stream from {request.model}", retryable=True)
+        return self._reply(request, rebuilt, text="".join(pieces), queued_s=notes.get("queued_s"))
+
+    def _reply(
+        self, request: ModelRequest, response: Any, *, text: str | None = None, queued_s: float | None
+    ) -> ModelReply:
+        """The reply from litellm's response (``text``: a stream's pieces joined, instead of the message's)."""
+        try:
+            content = response.choices[0].message.content or ""
             finish_reason = getattr(response.choices[0], "finish_reason", None)
         except (AttributeError, IndexError) as exc:
             raise ModelError(f"malformed response from {request.model}: {exc}", retryable=True) from None
         usage = getattr(response, "usage", None)
         return ModelReply(
-            text=text,
+            text=content if text is None else text,
             prompt_tokens=getattr(usage, "prompt_tokens", 0) or 0,
             completion_tokens=getattr(usage, "completion_tokens", 0) or 0,
             cost_usd=self._cost(response, request.model),
-            queued_s=(getattr(response, "_hidden_params", None) or {}).get("queued_s", 0.0),
+            queued_s=queued_s or 0.0,
             finish_reason=finish_reason if isinstance(finish_reason, str) else None,
         )
 

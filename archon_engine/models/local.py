@@ -4,6 +4,10 @@ llama.cpp is not thread-safe, so each model instance belongs to one worker threa
 are queued to the pool of workers; a call's reply says how long it waited for an instance
 (``queued_s``: queueing, not service). Every call starts from ``reset()`` so that temperature 0 is
 repeatable. The pool is registered in litellm as the provider ``local``.
+
+A call given ``on_text`` streams (llama.cpp's ``create_chat_completion(stream=True)``): its worker passes
+each piece on as it is decoded and returns the same reply as without streaming (text, finish reason, and
+the token counts, which llama.cpp's chunks lack, counted as its generator yields the tokens).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import queue
 import random
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +69,43 @@ def _quiet_llama_class() -> type:
     return llama_cpp.llama.Llama
 
 
+def _counting_llama_class() -> type:
+    """The quiet Llama, counting the tokens of its last generation as a completion does (its stream has no usage)."""
+    import llama_cpp
+
+    class CountingLlama(_quiet_llama_class()):
+        prompt_tokens = 0
+        completion_tokens = 0  # tokens yielded before an end-of-generation token: the completion's own
+
+        def generate(self, tokens: Sequence[int], *args: Any, **kwargs: Any) -> Iterator[int]:
+            self.prompt_tokens, self.completion_tokens, ended = len(tokens), 0, False
+            for token in super().generate(tokens, *args, **kwargs):
+                ended = ended or bool(llama_cpp.llama_vocab_is_eog(self._model.vocab, token))
+                self.completion_tokens += not ended
+                yield token
+
+    return CountingLlama
+
+
+def _streamed(llama: Any, messages: list[dict], params: dict[str, Any], on_text: Callable[[str], None]) -> dict:
+    """One chat completion, streamed to ``on_text``; the result is shaped as the unstreamed one's."""
+    pieces: list[str] = []
+    finish_reason = None
+    for chunk in llama.create_chat_completion(messages=messages, stream=True, **params):
+        choice = chunk["choices"][0]
+        if piece := choice["delta"].get("content"):
+            pieces.append(piece)
+            on_text(piece)
+        finish_reason = choice.get("finish_reason") or finish_reason
+    prompt, completion = llama.prompt_tokens, llama.completion_tokens
+    return {
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": "".join(pieces)}, "finish_reason": finish_reason}
+        ],
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion},
+    }
+
+
 class LocalModelPool:
     """``size`` llama.cpp instances, each loaded and used by its own worker thread."""
 
@@ -102,7 +144,7 @@ class LocalModelPool:
     def _work(self, threads: int) -> None:
         llama, error = None, None
         try:
-            Llama = _quiet_llama_class()
+            Llama = _counting_llama_class()
             with _load_lock:
                 llama = Llama(model_path=str(self.path), n_ctx=CONTEXT_TOKENS, n_threads=threads, verbose=False)
             with self._lock:
@@ -113,7 +155,7 @@ class LocalModelPool:
             job = self._jobs.get()
             if job is None:
                 break
-            future, messages, params, submitted = job
+            future, messages, params, on_text, submitted = job
             queued_s = time.perf_counter() - submitted
             if not future.set_running_or_notify_cancel():
                 continue
@@ -122,25 +164,40 @@ class LocalModelPool:
                 continue
             try:
                 llama.reset()
-                future.set_result({**llama.create_chat_completion(messages=messages, **params), "queued_s": queued_s})
+                if on_text is None:
+                    reply = llama.create_chat_completion(messages=messages, **params)
+                else:
+                    reply = _streamed(llama, messages, params, on_text)
+                future.set_result({**reply, "queued_s": queued_s})
             except Exception as exc:
                 future.set_exception(exc)
         if llama is not None:
             llama.close()
 
-    def submit(self, messages: list[dict], **params: Any) -> concurrent.futures.Future:
+    def submit(
+        self, messages: list[dict], on_text: Callable[[str], None] | None = None, **params: Any
+    ) -> concurrent.futures.Future:
         """Queue one chat completion; ``params`` are llama.cpp's (temperature, max_tokens, ...). The
-        result is llama.cpp's, plus ``queued_s``: how long the call waited for an instance."""
+        result is llama.cpp's, plus ``queued_s``: how long the call waited for an instance. ``on_text`` is
+        called in the worker's thread with each piece of the text as it is decoded."""
         self._ensure_started()
         future: concurrent.futures.Future = concurrent.futures.Future()
-        self._jobs.put((future, messages, params, time.perf_counter()))
+        self._jobs.put((future, messages, params, on_text, time.perf_counter()))
         return future
 
     def complete(self, messages: list[dict], **params: Any) -> dict:
         return self.submit(messages, **params).result()
 
-    async def acomplete(self, messages: list[dict], **params: Any) -> dict:
-        return await asyncio.wrap_future(self.submit(messages, **params))
+    async def acomplete(
+        self, messages: list[dict], on_text: Callable[[str], None] | None = None, **params: Any
+    ) -> dict:
+        """``complete`` awaited; ``on_text`` is called on this event loop, each piece before the result."""
+        if on_text is None:
+            return await asyncio.wrap_future(self.submit(messages, **params))
+        loop = asyncio.get_running_loop()
+        return await asyncio.wrap_future(
+            self.submit(messages, lambda piece: loop.call_soon_threadsafe(on_text, piece), **params)
+        )
 
     def close(self) -> None:
         with self._lock:

@@ -3,28 +3,29 @@
 The first chunk carries the role, then come the answer's pieces, a chunk with ``finish_reason``, the
 usage (with ``stream_options.include_usage``: a chunk with no choices), and ``[DONE]``.
 
-The engine does not stream tokens yet (issue 8): the run finishes first, so that its errors still get
-their HTTP status, and its answer is then sent a word at a time by ``answer_pieces``. Token streaming
-plugs in there: ``sse_events`` takes any async iterator of text pieces, e.g. the last layer's token
-events as the engine emits them.
+The run finishes first, so that its errors still get their HTTP status (402 over the budget, 502 a provider
+failure) before any byte of the body, and its answer is then sent a word at a time by ``answer_pieces``. The
+engine streams tokens (``RunEvent`` ``text_delta``), but which call writes the answer is known only when the
+last layer has ended (the first candidate that survives), and a retried call starts its text anew: sending
+tokens live would mean sending text that may not be the answer, after the status. ``sse_events`` takes any
+async iterator of pieces, so a live stream plugs in there for designs whose answer one call writes.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
 
+from archon_engine.models.base import word_pieces
 from archon_engine.serve.protocol import ChatCompletionChunk, ChunkChoice, CompletionUsage, Delta
 from archon_engine.serve.serving import ServedRun
 
-_PIECE = re.compile(r"\S+\s*|\s+")  # a word and the spaces after it (or leading spaces): pieces join to the text
 DONE = b"data: [DONE]\n\n"
 
 
 async def answer_pieces(answer: str) -> AsyncIterator[str]:
     """The finished answer, a word (with its trailing whitespace) at a time."""
-    for match in _PIECE.finditer(answer):
-        yield match.group()
+    for piece in word_pieces(answer):
+        yield piece
 
 
 async def sse_events(served: ServedRun, pieces: AsyncIterator[str], *, include_usage: bool) -> AsyncIterator[bytes]:

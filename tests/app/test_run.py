@@ -88,6 +88,22 @@ def test_a_fake_run_fills_candidates_critiques_ranking_fusion_and_the_answer():
     assert at.session_state["last_run"] is view.result  # the session's last run, for other pages
 
 
+def test_a_pointwise_rankers_scores_are_a_column_of_its_ranking():
+    arch = load_config(
+        {
+            "layers": [
+                [{"type": "generator", "model": "fake", "samples": 3}],
+                [{"type": "ranker", "model": "fake", "mode": "pointwise", "top_k": 2}],
+            ]
+        }
+    )
+    at = run_to_end(run_page(arch, FakeModel()))
+    ranking = next(d.value for d in at.dataframe if "score" in d.value.columns)
+    assert list(ranking["candidate"]) == ["L0.C0.s2", "L0.C0.s1", "L0.C0.s0"]  # the fake scores later ones higher
+    assert list(ranking["score"]) == [3, 2, 1]
+    assert list(ranking["outcome"]) == ["kept", "kept", "cut"]
+
+
 def test_unit_tests_show_a_pass_fail_matrix_per_candidate():
     def evaluate(request):
         passed = request.metadata["candidate"].endswith("s0")

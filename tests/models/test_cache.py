@@ -110,3 +110,17 @@ def test_a_replay_keeps_the_service_time_of_the_live_call(tmp_path):
 
     assert replayed.cached and replayed.latency_s < 0.05
     assert replayed.service_s == pytest.approx(live.service_s, abs=0.01) and live.service_s >= 0.1
+
+
+def test_a_streaming_miss_streams_from_the_model_and_a_hit_passes_the_whole_text_at_once(tmp_path):
+    backend = CachedBackend(FakeModel(), ResponseCache(tmp_path / "cache.sqlite"))
+
+    async def go():
+        live, replayed = [], []
+        first = await backend.complete(GREEDY, live.append)
+        second = await backend.complete(GREEDY, replayed.append)
+        return first, second, live, replayed
+
+    first, second, live, replayed = asyncio.run(go())
+    assert len(live) > 1 and "".join(live) == first.text  # streamed by the model
+    assert replayed == [first.text] and second.cached  # no model: the stored text in one piece

@@ -179,3 +179,36 @@ def test_timeout_fault_hangs_for_hang_s_and_stopping_the_server_ends_the_hang():
     assert server.in_flight == 0
     assert time.perf_counter() - start < 10
     assert server.injected == {"timeout": 1}
+
+
+def events_of(raw: bytes) -> list[dict | str]:
+    """The server-sent events of a stream's body: each ``data:`` line's JSON (or ``[DONE]``)."""
+    lines = [line[len(b"data: ") :] for line in raw.split(b"\n\n") if line.startswith(b"data: ")]
+    return [line.decode() if line == b"[DONE]" else json.loads(line) for line in lines]
+
+
+def test_a_stream_request_gets_server_sent_events_that_join_to_the_reply():
+    body = {"model": "m", "messages": [{"role": "user", "content": "one two three"}]}
+    with FakeOpenAIServer() as server:
+        _, _, whole = post(server, body)
+        status, headers, raw = post(server, {**body, "stream": True, "stream_options": {"include_usage": True}})
+    assert status == 200 and headers["Content-Type"] == "text/event-stream"
+    events = events_of(raw)
+    assert events[-1] == "[DONE]"
+    deltas = [e["choices"][0]["delta"].get("content", "") for e in events[:-1] if e["choices"]]
+    completion = json.loads(whole)
+    assert "".join(deltas) == completion["choices"][0]["message"]["content"]
+    assert events[-3]["choices"][0]["finish_reason"] == "stop"
+    assert events[-2]["choices"] == [] and events[-2]["usage"] == completion["usage"]
+
+
+def test_a_truncated_stream_sends_half_its_events_and_closes_before_the_body_ends():
+    body = {"model": "m", "messages": [{"role": "user", "content": "a b c d e f"}], "stream": True}
+    with FakeOpenAIServer(fail_first=1, fault_kinds=["truncated"]) as server:
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        connection.request("POST", "/v1/chat/completions", json.dumps(body), {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        with pytest.raises(http.client.IncompleteRead) as caught:
+            response.read()
+    received = events_of(caught.value.partial)
+    assert len(received) > 0 and "[DONE]" not in received

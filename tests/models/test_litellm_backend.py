@@ -196,3 +196,63 @@ def test_api_key_never_appears_in_the_result(monkeypatch, fault_rate, via):
     exported = result.to_json()
     assert canary not in exported
     assert canary[3:] not in exported
+
+
+# -- streaming ---------------------------------------------------------------------------------------
+
+
+def stream(backend: LitellmBackend, req: ModelRequest) -> tuple[object, list[str]]:
+    """The reply to ``req`` streamed, and the pieces the listener was told."""
+    pieces: list[str] = []
+    return asyncio.run(backend.complete(req, pieces.append)), pieces
+
+
+@pytest.mark.parametrize("model", [MODEL, "openai/gpt-4o-mini"])  # no known price, and a price litellm knows
+def test_a_streamed_reply_is_the_unstreamed_one_and_its_pieces_join_to_its_text(backend, model):
+    with FakeOpenAIServer() as server:
+        req = request(server, "one two three four five six", max_tokens=5).model_copy(update={"model": model})
+        whole = complete(backend, req)
+        streamed, pieces = stream(backend, req)
+    assert len(pieces) > 1 and "".join(pieces) == streamed.text
+    assert streamed == whole  # text, tokens, cost and finish reason ("length" here) alike
+    assert (whole.finish_reason, whole.completion_tokens) == ("length", 5)
+    assert server.bodies[1]["stream"] is True
+    assert server.bodies[1]["stream_options"] == {"include_usage": True}  # so that the provider counts the tokens
+
+
+def test_a_stream_cut_midway_is_a_retryable_error_saying_how_much_came_and_why(backend):
+    with FakeOpenAIServer(fail_first=1, fault_kinds=["truncated"]) as server, pytest.raises(ModelError) as caught:
+        stream(backend, request(server, "one two three four five six seven eight"))
+    assert caught.value.retryable is True
+    assert "the stream was cut after" in str(caught.value) and "caused by" in str(caught.value)
+    assert "Traceback" not in str(caught.value)
+
+
+def test_the_client_records_a_cut_stream_with_the_text_received_so_far(backend):
+    said: list[str] = []
+    with FakeOpenAIServer(fail_first=1, fault_kinds=["truncated"]) as server:
+        client = ModelClient(
+            backend, limits=Limits(max_retries=0), on_text=lambda record, req, piece: said.append(piece)
+        )
+        text = "one two three four five six seven eight"
+        record = asyncio.run(client.call(request(server, text), layer=0, component="L0.C0", component_type="g"))
+    assert "the stream was cut" in record.error
+    assert record.raw_response and "Echo: one two three four five six seven eight".startswith(record.raw_response)
+    assert "".join(said) == record.raw_response  # what the listener saw is what the trace keeps
+
+
+def test_a_cut_stream_is_retried_and_the_retry_streams_anew(backend):
+    said: list[tuple[int, str]] = []
+    with FakeOpenAIServer(fail_first=1, fault_kinds=["truncated"]) as server:
+        client = ModelClient(
+            backend,
+            limits=Limits(backoff_s=0.01),
+            on_text=lambda record, req, piece: said.append((record.retries, piece)),
+        )
+        record = asyncio.run(
+            client.call(request(server, "a b c d e f"), layer=0, component="L0.C0", component_type="g")
+        )
+    assert record.error is None and record.retries == 1
+    assert record.raw_response == "Echo: a b c d e f"
+    assert "".join(piece for attempt, piece in said if attempt == 1) == record.raw_response
+    assert {attempt for attempt, _ in said} == {0, 1}

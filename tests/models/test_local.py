@@ -106,3 +106,52 @@ def test_json_output_holds_the_whole_trace():
     result = json.loads(completed.stdout)
     assert result["status"] == "completed"
     assert result["trace"]["calls"][0]["messages"][-1] == {"role": "user", "content": "Say hi."}
+
+
+def test_a_streamed_call_is_the_unstreamed_one_told_piece_by_piece():
+    import asyncio
+
+    from archon_engine.models.base import ModelRequest
+    from archon_engine.models.litellm_backend import LitellmBackend
+
+    backend = LitellmBackend()
+    for max_tokens in (6, 48):  # cut at max_tokens, and (most likely) stopped by the model
+        request = ModelRequest(
+            model=MODEL,
+            messages=[{"role": "user", "content": "Name two planets."}],
+            temperature=0.0,
+            max_tokens=max_tokens,
+            seed=3,
+        )
+        whole = asyncio.run(backend.complete(request))
+        pieces: list[str] = []
+        streamed = asyncio.run(backend.complete(request, pieces.append))
+        assert len(pieces) > 1 and "".join(pieces) == streamed.text
+        timing = {"queued_s"}
+        assert streamed.model_dump(exclude=timing) == whole.model_dump(exclude=timing)  # text, tokens, finish
+    assert whole.completion_tokens <= 48 and streamed.prompt_tokens > 0
+
+
+def test_a_run_streams_its_generator_and_fuser_text_and_keeps_the_same_trace():
+    arch = {
+        "layers": [
+            [{"type": "generator", "model": MODEL, "samples": 2, "seed": 5, "max_tokens": 24}],
+            [{"type": "fuser", "model": MODEL, "temperature": 0.0, "max_tokens": 24}],
+        ]
+    }
+    events = []
+    streamed = run(arch, "What is the capital of Italy?", on_event=events.append)
+    quiet = run(arch, "What is the capital of Italy?")
+    texts: dict[str, str] = {}
+    for event in events:
+        if event.kind == "text_delta":
+            texts[event.call_id] = texts.get(event.call_id, "") + event.delta
+    calls = {c.id: c for c in streamed.trace.calls}
+    assert set(texts) == set(calls) and all(texts[i] == calls[i].raw_response for i in calls)
+    candidates = {e.candidate for e in events if e.kind == "text_delta"}
+    assert candidates == {"L0.C0.s0", "L0.C0.s1", "L1.C0.s0"}
+    same = {"raw_response", "prompt_tokens", "completion_tokens", "cost_usd", "finish_reason", "role"}
+    quiet_calls = {c.id: c for c in quiet.trace.calls}  # the same ids (the trace lists them as they finished)
+    assert {i: c.model_dump(include=same) for i, c in calls.items()} == {
+        i: c.model_dump(include=same) for i, c in quiet_calls.items()
+    }
