@@ -1,5 +1,5 @@
-"""Command line: ``python -m archon_engine run CONFIG "PROMPT"`` (and validate, estimate, export, eval, search,
-serve)."""
+"""Command line: ``python -m archon_engine run CONFIG "PROMPT"`` (and replay, validate, estimate, export, eval,
+search, serve)."""
 
 from __future__ import annotations
 
@@ -41,6 +41,16 @@ def _parser() -> argparse.ArgumentParser:
     run_cmd.add_argument("--local", action="store_true", help=f"run every component on the embedded {DEFAULT_MODEL}")
     run_cmd.add_argument("--max-calls", type=int, help="budget: stop before making more calls than this")
     run_cmd.add_argument("--max-usd", type=float, help="budget: stop before spending more than this")
+    run_cmd.add_argument(
+        "--stream", action="store_true", help="print the last layer's text as it is written (to stderr with --json)"
+    )
+    run_cmd.add_argument("--record", metavar="FILE", help="write a recording of the run (replay it with `replay`)")
+
+    replay_cmd = commands.add_parser("replay", help="re-enact a recorded run: no model, key or network")
+    replay_cmd.add_argument("recording", help="a recording made by `run --record` or downloaded from History")
+    replay_cmd.add_argument("--json", action="store_true", help="print the whole result (trace included) as JSON")
+    replay_cmd.add_argument("--speed", default="1", help="times faster than recorded: 1, 2, 4, ... or 0 / instant")
+    replay_cmd.add_argument("--stream", action="store_true", help="print the last layer's text as it is replayed")
 
     for name, text in (("validate", "list errors and rule warnings"), ("estimate", "calls, critical path, max cost")):
         sub = commands.add_parser(name, help=text)
@@ -161,6 +171,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _search(args)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "replay":
+        return _replay(args)
     try:
         arch = load_config(args.config)
     except ConfigError as exc:
@@ -187,9 +199,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         result = run(
-            arch, args.prompt, system=args.system, budget=Budget(max_calls=args.max_calls, max_usd=args.max_usd)
+            arch,
+            args.prompt,
+            system=args.system,
+            budget=Budget(max_calls=args.max_calls, max_usd=args.max_usd),
+            on_event=_printer(arch, args),
         )
     except ArchitectureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(result.to_json(indent=2) if args.json else _summary(result))
+    if args.record and not _record(result, args.record):
+        return 2
+    return 0 if result.status == "completed" else 1
+
+
+def _printer(arch: Architecture, args: argparse.Namespace):
+    """With ``--stream``, the listener that prints the last layer's text as it comes (else None)."""
+    if not args.stream:
+        return None
+    from archon_engine.stream_print import LastLayerPrinter
+
+    return LastLayerPrinter(len(arch.layers) - 1, sys.stderr if args.json else sys.stdout)
+
+
+def _record(result: RunResult, path: str) -> bool:
+    from archon_engine.recording import write
+
+    try:
+        recording = write(result, path)
+    except OSError as exc:
+        print(f"error: the recording could not be written to {path}: {exc.strerror or exc}", file=sys.stderr)
+        return False
+    print(f"recorded {len(recording.calls)} calls to {path}", file=sys.stderr)
+    return True
+
+
+def _replay(args: argparse.Namespace) -> int:
+    from archon_engine.recording import load_recording, parse_speed, replay
+
+    try:
+        speed = parse_speed(args.speed)
+        recording = load_recording(args.recording)
+        result = replay(recording, speed=speed, on_event=_printer(recording.architecture, args))
+    except ValueError as exc:  # a RecordingError, or a bad --speed
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(result.to_json(indent=2) if args.json else _summary(result))

@@ -1,6 +1,7 @@
 """The command line: validate, estimate and export a config file; run refuses providers without a key."""
 
 import json
+import re
 
 import pytest
 
@@ -290,3 +291,85 @@ def test_eval_without_a_difference_says_so_and_refuses_zero_repeats(tmp_path, ca
     with pytest.raises(SystemExit):
         main([*args, "--repeats", "0"])
     assert "--repeats: must be a whole number of at least 1" in capsys.readouterr().err
+
+
+# --- record and replay -------------------------------------------------------------------------
+
+
+def without_latency(summary: str) -> list[str]:
+    """The run's printed summary without its latency figures (a replay paces them, within milliseconds)."""
+    return [re.sub(r"\d+\.\d\d( s)?$", "", line) for line in summary.splitlines()]
+
+
+def test_run_record_writes_a_recording_that_replay_re_enacts_without_the_key(
+    tmp_path, capsys, fake_models, monkeypatch
+):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-cli-test-key-0123456789")
+    assert main(["run", config_file(tmp_path), "What is 6 x 7?", "--record", "run.json"]) == 0
+    recorded = capsys.readouterr()
+    assert "recorded 7 calls to run.json" in recorded.err  # 3 samples, the critic thrice (unparseable), the fuser
+    assert "sk-cli-test-key" not in (tmp_path / "run.json").read_text()
+    monkeypatch.delenv("OPENAI_API_KEY")  # the viewer has no key for gpt-4o
+    calls_before = len(fake_models.requests)
+
+    assert main(["replay", "run.json", "--speed", "instant"]) == 0
+
+    replayed = capsys.readouterr().out
+    assert without_latency(replayed) == without_latency(recorded.out)  # the same answer and summary as the run's
+    assert len(fake_models.requests) == calls_before  # no model was asked
+
+
+def test_replay_json_prints_the_recorded_result(tmp_path, capsys, fake_models):
+    main(["run", config_file(tmp_path, LOCAL), "What is 6 x 7?", "--json", "--record", "run.json"])
+    recorded = json.loads(capsys.readouterr().out)
+
+    assert main(["replay", "run.json", "--json", "--speed", "0"]) == 0
+
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed["answer"] == recorded["answer"] and replayed["layers"] == recorded["layers"]
+    replies = [[c["raw_response"] for c in result["trace"]["calls"]] for result in (recorded, replayed)]
+    assert replies[0] == replies[1]
+
+
+def test_replay_refuses_a_changed_recording_and_a_bad_speed(tmp_path, capsys, fake_models):
+    main(["run", config_file(tmp_path, LOCAL), "What is 6 x 7?", "--record", "run.json"])
+    capsys.readouterr()
+    assert main(["replay", "run.json", "--speed", "fast"]) == 2
+    assert "error: speed must be a number" in capsys.readouterr().err
+    text = (tmp_path / "run.json").read_text()
+    (tmp_path / "run.json").write_text(text.replace("Answer: 42", "Answer: 41"))
+
+    assert main(["replay", "run.json"]) == 2
+
+    assert "error: run.json does not match its digest" in capsys.readouterr().err
+
+
+# --- run --stream ---------------------------------------------------------------------------------------
+
+
+def test_run_stream_prints_the_last_layers_text_as_it_comes_then_the_summary(tmp_path, capsys, fake_models):
+    fake_models._responder = lambda request: "Fused: 42" if request.role == "fuse" else "Answer: 42"
+    assert main(["run", config_file(tmp_path, LOCAL), "What is 6 x 7?", "--stream"]) == 0
+    out = capsys.readouterr().out
+    streamed, summary = out.split("Answer:\n", 1)
+    assert streamed == "--- L1.C0.s0 ---\nFused: 42\n\n"  # the fuser's tokens, not the generators'
+    assert summary.startswith("Fused: 42")
+
+
+def test_run_stream_with_json_keeps_stdout_valid_json(tmp_path, capsys, fake_models):
+    assert main(["run", config_file(tmp_path, LOCAL), "What is 6 x 7?", "--stream", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["status"] == "completed"
+    assert captured.err.startswith("--- L1.C0.s0 ---\nAnswer: 42")
+
+
+def test_replay_stream_prints_the_last_layers_text_as_it_is_replayed(capsys):
+    from archon_engine.recording import SHIPPED_DIR, load_recording
+
+    recording = load_recording(SHIPPED_DIR / "moa-lite.json")
+
+    assert main(["replay", str(SHIPPED_DIR / "moa-lite.json"), "--speed", "instant", "--stream"]) == 0
+
+    out = capsys.readouterr().out
+    streamed, _, summary = out.partition("Answer:\n")
+    assert recording.run.answer in streamed and summary.startswith(recording.run.answer)

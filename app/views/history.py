@@ -1,7 +1,7 @@
 """History: the runs and evaluations kept in the run store (the path is set on the Settings page).
 
-Reopen a run in Run or an evaluation in Compare, compare two runs, delete either, or resume an
-evaluation that stopped before every system answered every item.
+Reopen a run in Run (or download it as a recording to replay) or an evaluation in Compare, compare two
+runs, delete either, or resume an evaluation that stopped before every system answered every item.
 """
 
 import datetime as dt
@@ -12,6 +12,8 @@ import streamlit as st
 
 from app import state
 from app.jobs import evaluation as evaluation_job
+from archon_engine.design.presets import slugify
+from archon_engine.recording import record
 from archon_engine.storage.store import RunSummary, Store, StoreError
 
 RUN_KEY, OTHER_RUN_KEY, EVALUATION_KEY = "history_run", "history_other_run", "history_evaluation"
@@ -100,6 +102,20 @@ def compare_two_runs(store: Store, first: str, runs: dict[str, RunSummary]) -> N
     st.dataframe(table, hide_index=True, width="stretch")
 
 
+def recording_button(store: Store, run: RunSummary) -> None:
+    """Download the run as a recording, to replay anywhere (the Run page's Watch a recorded run, or the CLI)."""
+    result = store.run(run.id)
+    st.download_button(
+        "Download a recording",
+        record(result, when=dt.datetime.fromtimestamp(run.created, dt.UTC)).to_json(),
+        file_name=f"archon-recording-{slugify(result.architecture.name)}-{run.id}.json",
+        mime="application/json",
+        icon=":material/movie:",
+        key="history_recording",
+        help="Replays with no model or key: Watch a recorded run on the Run page, or python -m archon_engine replay",
+    )
+
+
 def runs_section(store: Store) -> None:
     runs = {r.id: r for r in store.runs()}
     if not runs:
@@ -114,6 +130,7 @@ def runs_section(store: Store) -> None:
     )
     with st.container(horizontal=True):
         reopen = st.button("Open in Run", type="primary", icon=":material/open_in_new:", key="history_open_run")
+        recording_button(store, runs[chosen])
         delete = st.button("Delete this run", icon=":material/delete:", key="history_delete_run")
     if reopen:
         state.set_last_run(store.run(chosen), chosen)

@@ -9,10 +9,11 @@ import streamlit as st
 from app import state
 from app.jobs.base import BACKEND_KEY, warm_up
 from app.jobs.run import RunJob
-from app.widgets import model_swap, trace_view, what_if_view
+from app.widgets import model_swap, recorded_run, trace_view, what_if_view
 from archon_engine import estimate, validate
 from archon_engine.design.presets import slugify
 from archon_engine.models import keys
+from archon_engine.recording import SPEEDS, record, replay_job_options
 from archon_engine.storage.store import StoreError
 
 JOB_KEY = "run_job"
@@ -20,6 +21,7 @@ SHOWN_KEY = "run_shown"  # the result this page last took in: a different last r
 NOTICE_KEY = "run_notice"
 PROMPT_KEY, SYSTEM_KEY = "run_prompt", "run_system"
 STEP_KEY = "run_step"
+REPLAY_KEY = "run_replaying"  # a recorded_run.Replaying while the job replays a recording
 DEFAULT_PROMPT = "What is the capital of Japan? Answer in one sentence."
 REFRESH_S = 0.5
 
@@ -47,6 +49,7 @@ def _start() -> None:
         history = state.store()
     except StoreError as exc:
         history, ss[NOTICE_KEY] = None, f"This run will not be saved to the history: {exc}"
+    ss.pop(REPLAY_KEY, None)
     ss[JOB_KEY] = RunJob(
         state.architecture(),
         prompt,
@@ -64,6 +67,28 @@ def _cancel() -> None:
     job = _job()
     if job is not None:
         job.cancel()
+
+
+def _watch() -> None:
+    """Watch-button callback: replay the chosen recording through a run job (kept out of the history)."""
+    recording = recorded_run.chosen()
+    if recording is None:
+        return
+    if (previous := _job()) is not None:
+        previous.cancel()
+    speed = ss.get(recorded_run.SPEED_KEY) or "1x"
+    options = replay_job_options(recording, SPEEDS[speed])
+    job = RunJob(
+        recording.architecture,
+        recording.prompt,
+        system=recording.system,
+        step=bool(ss.get(recorded_run.STEP_KEY)),
+        **options,
+    )
+    ss[REPLAY_KEY] = recorded_run.Replaying(
+        job=job, title=recording.title, speed=speed, recorded_at=recording.recorded_at, backend=options["backend"]
+    )
+    ss[JOB_KEY] = job.start()
 
 
 def _missing_keys(arch) -> list[str]:
@@ -93,9 +118,11 @@ def _reopened(job: RunJob | None) -> RunJob | None:
     return ss[JOB_KEY]
 
 
-def _next_layer() -> None:
+def _next_layer(before: int) -> None:
+    """Go on from the pause before layer ``before``. A click delivered again later (seen in Chromium: the
+    half-second refresh resent an earlier pause's click) finds the run paused elsewhere and skips nothing."""
     job = _job()
-    if job is not None and job.view.paused_before is not None:
+    if job is not None and job.view.paused_before == before:
         job.view.paused_before = None  # the button goes at once: a second click must not skip a pause
         job.next_layer()
 
@@ -121,7 +148,14 @@ def step_controls(view) -> None:
             "layers left)."
         )
         with st.container(horizontal=True):
-            st.button("Next layer", type="primary", icon=":material/skip_next:", on_click=_next_layer)
+            st.button(
+                "Next layer",
+                type="primary",
+                icon=":material/skip_next:",
+                on_click=_next_layer,
+                args=(view.paused_before,),
+                key=f"run_next_layer_{view.paused_before}",  # a click of an earlier pause's button is not this one's
+            )
             st.button("Run to the end", icon=":material/fast_forward:", on_click=_run_to_end)
 
 
@@ -134,6 +168,7 @@ def live_results() -> None:
     _settle(job)
     if job.view.finished:
         st.rerun()
+    recorded_run.banner(ss.get(REPLAY_KEY), job)
     step_controls(job.view)
     trace_view.progress(job.view)
     trace_view.run_inspector(job.view)
@@ -142,15 +177,26 @@ def live_results() -> None:
 def results(job: RunJob) -> None:
     """A finished, failed or cancelled run: the answer first, then everything to inspect."""
     view = job.view
+    recorded_run.banner(ss.get(REPLAY_KEY), job)
     trace_view.outcome(view)
     trace_view.progress(view)
-    st.download_button(
-        "Download the trace (JSON)",
-        view.to_json(),
-        file_name=f"archon-run-{slugify(view.architecture.name)}.json",
-        mime="application/json",
-        icon=":material/download:",
-    )
+    with st.container(horizontal=True):
+        st.download_button(
+            "Download the trace (JSON)",
+            view.to_json(),
+            file_name=f"archon-run-{slugify(view.architecture.name)}.json",
+            mime="application/json",
+            icon=":material/download:",
+        )
+        if view.result is not None:
+            st.download_button(
+                "Download a recording",
+                record(view.result).to_json(),
+                file_name=f"archon-recording-{slugify(view.architecture.name)}.json",
+                mime="application/json",
+                icon=":material/movie:",
+                help="Replay it here (Watch a recorded run) or with: python -m archon_engine replay FILE",
+            )
     trace_view.run_inspector(view)
     what_if_view.what_if_panel(view)
 
@@ -214,6 +260,7 @@ with left:
             disabled=running,
         )
     model_swap.flash()
+    recorded_run.entry(_watch, disabled=running)
 
 st.divider()
 job = _job()
