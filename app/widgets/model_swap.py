@@ -80,16 +80,12 @@ def model_swap() -> None:
         st.info("No component of this design calls a model.")
         return
     session_keys = state.api_keys()
-    st.dataframe(
-        [
-            {
-                "Model": model,
-                "Components": count,
-                "Key": "not needed" if not keys.needs_key(model, None, session_keys) else "missing",
-            }
+    st.markdown(  # a list, not a table: the Design page must not import pandas (tests/app/test_startup.py)
+        "\n".join(
+            f"- `{model}` · {_components(count)}"
+            + (" · :orange[no API key]" if keys.needs_key(model, None, session_keys) else "")
             for model, count in used.items()
-        ],
-        hide_index=True,
+        )
     )
     version = state.version()
     old_key, new_key, base_key = (f"model-swap-{part}-{version}" for part in ("old", "new", "base"))

@@ -50,6 +50,8 @@ def button(at: AppTest, label: str):
 
 def test_the_design_page_replaces_every_together_model_and_undo_brings_them_back():
     at = page("design")
+    listed = next(m.value for m in at.markdown if QWEN in m.value)
+    assert f"`{QWEN}` · 2 components · :orange[no API key]" in listed
     replace = next(s for s in at.selectbox if s.label == "Replace")
     assert replace.options[:3] == [
         f"{QWEN} (2 components)",
