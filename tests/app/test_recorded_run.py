@@ -53,15 +53,14 @@ def button(at: AppTest, label: str):
     return matching[0]
 
 
-def wait_until(at: AppTest, done, what: str) -> AppTest:
-    deadline = time.monotonic() + 30
-    while not done(at.session_state["run_job"].view):
-        assert time.monotonic() < deadline, f"the replay never {what}"
-        time.sleep(0.05)
-        at.run()
-    at.run()
-    assert not at.exception
-    return at
+@pytest.fixture
+def until(wait_for):
+    """Rerun the page until ``done(view)`` holds for its run job's view."""
+
+    def rerun(at: AppTest, done, what: str) -> AppTest:
+        return wait_for(at, lambda: done(at.session_state["run_job"].view), what=f"the replay {what}")
+
+    return rerun
 
 
 def test_the_entry_lists_every_shipped_recording_and_an_upload(no_model):
@@ -72,10 +71,10 @@ def test_the_entry_lists_every_shipped_recording_and_an_upload(no_model):
     assert at.radio(key="replay_speed").options == ["1x", "2x", "4x", "instant"]
 
 
-def test_a_shipped_recording_plays_in_the_inspector_with_no_model(no_model):
+def test_a_shipped_recording_plays_in_the_inspector_with_no_model(no_model, until):
     recording = load_recording(SHIPPED["moa-lite"].path)
 
-    at = wait_until(watch(run_page(), "moa-lite"), lambda v: v.finished, "finished")
+    at = until(watch(run_page(), "moa-lite"), lambda v: v.finished, "finished")
 
     view = at.session_state["run_job"].view
     assert view.status == "completed" and view.answer == recording.run.answer
@@ -86,26 +85,26 @@ def test_a_shipped_recording_plays_in_the_inspector_with_no_model(no_model):
     assert "Download a recording" in {d.label for d in at.get("download_button")}
 
 
-def test_step_mode_pauses_after_each_layer_of_a_replay(no_model):
+def test_step_mode_pauses_after_each_layer_of_a_replay(no_model, until):
     recording = load_recording(SHIPPED["sample-critic-rank-fuse"].path)
     at = watch(run_page(), "sample-critic-rank-fuse", step=True)
 
-    at = wait_until(at, lambda v: v.paused_before == 1, "paused after layer 0")
+    at = until(at, lambda v: v.paused_before == 1, "paused after layer 0")
     assert len(at.session_state["run_job"].view.calls) == 5  # layer 0's samples, nothing more
     button(at, "Next layer").click().run()
-    at = wait_until(at, lambda v: v.paused_before == 2, "paused after layer 1")
+    at = until(at, lambda v: v.paused_before == 2, "paused after layer 1")
     button(at, "Run to the end").click().run()
-    at = wait_until(at, lambda v: v.finished, "finished")
+    at = until(at, lambda v: v.finished, "finished")
 
     assert at.session_state["run_job"].view.answer == recording.run.answer
 
 
-def test_at_the_recorded_pace_a_replay_takes_as_long_as_the_run(no_model):
+def test_at_the_recorded_pace_a_replay_takes_as_long_as_the_run(no_model, until):
     recording = load_recording(SHIPPED["single-model"].path)
 
     at = watch(run_page(), "single-model", speed="1x")
     started = time.monotonic()
-    at = wait_until(at, lambda v: v.finished, "finished")
+    at = until(at, lambda v: v.finished, "finished")
 
     assert time.monotonic() - started >= recording.run.usage.latency_s * 0.95
 
@@ -135,8 +134,8 @@ def test_watching_an_upload_without_a_file_says_to_choose_one(no_model):
     assert [e.value for e in at.error] == ["Choose a recording file to upload first."]
 
 
-def test_history_offers_every_run_as_a_recording(no_model, data_dir):
-    at = wait_until(watch(run_page(), "single-model"), lambda v: v.finished, "finished")
+def test_history_offers_every_run_as_a_recording(no_model, data_dir, until):
+    at = until(watch(run_page(), "single-model"), lambda v: v.finished, "finished")
     at.switch_page("views/history.py").run()
     assert any("No runs yet" in i.value for i in at.info)  # a replay is not kept as a run of its own
 

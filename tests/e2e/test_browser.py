@@ -11,9 +11,9 @@ import secrets
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
-from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, running_app
+from tests.e2e.app_server import IDLE, ROOT, running_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -29,15 +29,6 @@ def app_url(tmp_path_factory, server_log):
     env["ARCHON_DATA_DIR"] = str(tmp_path_factory.mktemp("data"))
     with running_app(server_log, env=env, debug=True) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def open_page(browser) -> Page:

@@ -11,13 +11,13 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from archon_engine import FakeModel, load_config, run
 from archon_engine.design.presets import BUILTIN_DIR
 from archon_engine.recording import load_recording, shipped_recordings
 from archon_engine.storage.store import Store
-from tests.e2e.app_server import CHROMIUM, CHROMIUM_ARGS, IDLE, ROOT, running_app
+from tests.e2e.app_server import IDLE, ROOT, running_app
 
 ARTIFACTS = ROOT / "test-artifacts"
 SCRF = next(r for r in shipped_recordings() if r.slug == "sample-critic-rank-fuse")
@@ -47,15 +47,6 @@ def app_url(tmp_path_factory, data_dir):
     env["ARCHON_DATA_DIR"] = str(data_dir)
     with running_app(tmp_path_factory.mktemp("log") / "streamlit.log", env=env) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: apt-get install chromium"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
