@@ -112,6 +112,20 @@ def what_if_panel(view: RunView) -> None:
         disabled=running,
         help="This layer and those after it are called again; those before it are taken from the run.",
     )
+    if design != run.architecture:  # a replayed or reopened run, or a design changed since
+        st.caption(
+            "The design on the Design page is not this run's. Its changes apply from the layer you re-run from; "
+            "if an earlier layer differs, the re-run is refused: start from this run's own design instead."
+        )
+        st.button(
+            "Use this run's design",
+            icon=":material/schema:",
+            on_click=state.set_architecture,
+            args=(run.architecture,),
+            disabled=running,
+            key=_key(view, "use_design"),
+            help="Puts this run's design on the Design page (Undo there brings yours back).",
+        )
     chosen = _edits(view, from_layer, disabled=running)
     with st.container(horizontal=True):
         st.button(

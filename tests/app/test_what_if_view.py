@@ -104,3 +104,20 @@ def test_a_design_whose_earlier_layers_changed_is_refused_with_the_engines_messa
     errors = [e.value for e in at.error]
     assert "This re-run cannot start: layer 1 of the design changed since the run: re-run from layer 1." in errors
     assert "what_if_job" not in at.session_state and len(fake.requests) == calls_before
+
+
+def test_a_run_of_another_design_offers_its_own_design_for_the_re_run(finished, wait_for):
+    at, fake = finished
+    assert not [b for b in at.button if b.label == "Use this run's design"]  # the run's own design: no offer
+    at.session_state["arch"] = load_config(BUILTIN_DIR / "single-model.json")  # as after replaying a recording
+    at.run()
+    button(at, "Use this run's design").click().run()
+    assert at.session_state["arch"] == SCRF
+    assert not [b for b in at.button if b.label == "Use this run's design"]  # the same design again
+
+    calls_before = len(fake.requests)
+    at.selectbox(key=key(at, "from")).select(3)
+    at.run()
+    at = rerun_what_if(at, wait_for)
+    assert at.session_state["what_if_job"].view.status == "completed"
+    assert [r.role for r in fake.requests[calls_before:]] == ["fuse"]  # only the fuser is called again
