@@ -19,19 +19,6 @@ APP = Path(__file__).resolve().parents[2] / "app" / "streamlit_app.py"
 SHIPPED = {r.slug: r for r in shipped_recordings()}
 
 
-@pytest.fixture
-def no_model(monkeypatch):
-    """The embedded model and litellm fail if anything asks them for a reply."""
-    from archon_engine.models import litellm_backend, local
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a replay asked a model")
-
-    monkeypatch.setattr(litellm_backend.LitellmBackend, "complete", refuse)
-    monkeypatch.setattr(local.LocalModelPool, "complete", refuse)
-    monkeypatch.setattr(local.LocalModelPool, "submit", refuse)
-
-
 def run_page() -> AppTest:
     """A fresh session on the Run page, no backend set up: what a new visitor gets."""
     at = AppTest.from_file(APP, default_timeout=30)

@@ -1,6 +1,4 @@
-"""Runs on the fake model to record, and a guard that fails any real model call or network connection."""
-
-import socket
+"""Runs on the fake model to record (the guard against real model calls, ``no_model``, is in tests/conftest.py)."""
 
 import pytest
 
@@ -24,19 +22,3 @@ def recorded_run():
         return run(SCRF, PROMPT, backend=backend or FakeModel(latency=latency), **kwargs)
 
     return make
-
-
-@pytest.fixture
-def no_model(monkeypatch):
-    """Every way out to a model fails loudly: litellm's backend, the embedded model, any socket connection."""
-    from archon_engine.models import litellm_backend, local
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("a replay tried to reach a model")
-
-    monkeypatch.setattr(litellm_backend.LitellmBackend, "complete", refuse)
-    monkeypatch.setattr(local.LocalModelPool, "complete", refuse)
-    monkeypatch.setattr(local.LocalModelPool, "submit", refuse)
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    for name in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "TOGETHERAI_API_KEY"):
-        monkeypatch.delenv(name, raising=False)
